@@ -1,0 +1,57 @@
+import type { Envelope, HeraldError, ResetReason } from '@herald/protocol';
+
+/**
+ * Where the client's connection stands.
+ * - `idle`: nothing to do yet (no subscription), or every subscription was removed on SSE.
+ * - `connecting`: opening a connection: the first one, or one opened on purpose
+ *   (new topics over SSE, a switch back to WebSocket, `reconnect()`).
+ * - `connected`: the hub said `connected`; events flow.
+ * - `reconnecting`: the connection was lost or an attempt failed; waiting to retry, or retrying.
+ * - `failed`: gave up (`maxAttempts` reached, or a refusal a retry cannot fix); `reconnect()` or the browser coming online starts again.
+ * - `closed`: `close()` was called; final.
+ */
+export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'failed' | 'closed';
+
+/** An event as delivered to `onEvent`: the hub's envelope, with `data` typed by the caller. */
+export type HeraldEvent<Data = unknown> = Envelope<Data>;
+
+/**
+ * Events on `topic` (the pattern as subscribed) may have been missed: reload state.
+ * `unknown_id` and `expired` come from the hub (see protocol.md); `no_position`
+ * comes from the client: the connection dropped before any event arrived, so there
+ * was no id to resume from.
+ */
+export interface ResetNotice {
+  topic: string;
+  reason: ResetReason | 'no_position';
+}
+
+/** Callbacks and position of one subscription. */
+export interface SubscribeOptions<Data = unknown> {
+  /** Every event on the subscription's topics, once each, in log order. */
+  onEvent: (event: HeraldEvent<Data>) => void;
+  /** The hub could not prove nothing was missed: reload the state this subscription feeds. */
+  onReset?: (reset: ResetNotice) => void;
+  /**
+   * The hub holds the subscription: every event published from now on will arrive.
+   * Called after the first connect and after every reconnect.
+   */
+  onSubscribed?: () => void;
+  /** The hub refused the subscription (for example `forbidden`); it is retried on the next connection. */
+  onError?: (error: HeraldError) => void;
+  /**
+   * Start after this event id (replaying what followed) instead of from now. Used
+   * for the subscription's first request only: from then on the client resumes
+   * from the last event it received. Over SSE a connection has one resume
+   * position, so `since` applies only while the client has no last event id yet.
+   */
+  since?: string;
+}
+
+/** Events of {@link HeraldClient.on}. */
+export interface ClientEvents {
+  /** The connection state changed. */
+  state: (state: ConnectionState, previous: ConnectionState) => void;
+  /** A refusal the client cannot retry (the state is `failed`), or a subscription error without `onError`. */
+  error: (error: HeraldError) => void;
+}

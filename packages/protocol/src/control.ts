@@ -1,0 +1,91 @@
+import type { ErrorCode } from './errors.js';
+
+/** Why the hub sent `reset`: it cannot prove the client saw every event since its last id. */
+export type ResetReason =
+  /** The id is not in the log: another epoch (a restarted in-memory hub), a wiped log, or never issued. */
+  | 'unknown_id'
+  /** The id was in the log but events after it have been trimmed by retention. */
+  | 'expired';
+
+/** First message on every SSE stream and WebSocket, sent once initial subscriptions are registered. */
+export interface ConnectedMessage {
+  type: 'connected';
+  connectionId: string;
+  /** Heartbeat interval in milliseconds. */
+  heartbeat: number;
+  /** True when the connection resumed from a known id with nothing missing. */
+  resumed: boolean;
+}
+
+/** Sent every heartbeat interval so clients can detect a dead connection. */
+export interface HeartbeatMessage {
+  type: 'heartbeat';
+}
+
+/** The client must reload its state for `topic`: events may have been missed. */
+export interface ResetMessage {
+  type: 'reset';
+  topic: string;
+  reason: ResetReason;
+}
+
+/** A refusal or a notice that the connection is ending. */
+export interface ErrorMessage {
+  type: 'error';
+  code: ErrorCode;
+  message: string;
+  /** The `ref` of the WebSocket request this answers, if any. */
+  ref?: number | string;
+  /** With `shutting_down`: milliseconds the client should wait before reconnecting. */
+  retryAfter?: number;
+}
+
+/** WebSocket reply to `subscribe`. */
+export interface SubscribedMessage {
+  type: 'subscribed';
+  ref?: number | string;
+  topics: string[];
+}
+
+/** WebSocket reply to `unsubscribe`; also sent unasked (with `reason`) when a refreshed token no longer covers topics. */
+export interface UnsubscribedMessage {
+  type: 'unsubscribed';
+  ref?: number | string;
+  topics: string[];
+  reason?: 'forbidden';
+}
+
+/** WebSocket reply to `refresh`: the new token is in force. */
+export interface RefreshedMessage {
+  type: 'refreshed';
+  ref?: number | string;
+  /** When the connection will end unless refreshed again, in ms since the epoch; null without `exp`. */
+  expiresAt: number | null;
+}
+
+/** WebSocket reply to `ping`. */
+export interface PongMessage {
+  type: 'pong';
+  ref?: number | string;
+}
+
+/** WebSocket reply to `publish`: the event's id (the original id when it was a duplicate). */
+export interface PublishedMessage {
+  type: 'published';
+  ref?: number | string;
+  id: string;
+  /** True when the id was already in the log and nothing new was published. */
+  duplicate: boolean;
+}
+
+/** Every control message the hub sends. */
+export type ControlMessage =
+  | ConnectedMessage
+  | HeartbeatMessage
+  | ResetMessage
+  | ErrorMessage
+  | SubscribedMessage
+  | UnsubscribedMessage
+  | PongMessage
+  | PublishedMessage
+  | RefreshedMessage;

@@ -1,0 +1,77 @@
+import type { ConnectionState, HeraldEvent, SubscribeOptions } from '@herald/client';
+import { useCallback, useEffect, useMemo, useRef, useSyncExternalStore } from 'react';
+import { useHeraldClient } from './context.js';
+import { LiveListStore, type LiveListOptions, type LiveListSnapshot } from './live-list-store.js';
+
+const noop = (): void => undefined;
+
+/**
+ * The client's connection state, for a status dot: `idle`, `connecting`,
+ * `connected`, `reconnecting`, `failed` or `closed` (`idle` until a client exists).
+ */
+export function useConnectionState(): ConnectionState {
+  const client = useHeraldClient();
+  const subscribe = useCallback((onChange: () => void) => (client === undefined ? noop : client.on('state', onChange)), [client]);
+  const read = (): ConnectionState => client?.state ?? 'idle';
+  return useSyncExternalStore(subscribe, read, read);
+}
+
+/** Options of {@link useTopic} besides the event callback. */
+export type UseTopicOptions = Omit<SubscribeOptions<unknown>, 'onEvent'>;
+
+/**
+ * Calls `onEvent` for every event on `topic` (a pattern, or several) while the
+ * component is mounted. The latest `onEvent` is always used, so passing a new
+ * function each render does not resubscribe; a new topic does.
+ */
+export function useTopic<Data = unknown>(topic: string | readonly string[], onEvent: (event: HeraldEvent<Data>) => void, options: UseTopicOptions = {}): void {
+  const client = useHeraldClient();
+  const latest = useRef({ onEvent, options });
+  latest.current = { onEvent, options };
+  const key = typeof topic === 'string' ? topic : topic.join('\n');
+  useEffect(() => {
+    if (client === undefined) return undefined;
+    const topics = key.split('\n');
+    return client.subscribe<Data>(topics, {
+      onEvent: (event) => latest.current.onEvent(event),
+      onReset: (notice) => latest.current.options.onReset?.(notice),
+      onSubscribed: () => latest.current.options.onSubscribed?.(),
+      onError: (error) => latest.current.options.onError?.(error),
+      ...(latest.current.options.since === undefined ? {} : { since: latest.current.options.since }),
+    });
+  }, [client, key]);
+}
+
+/** What {@link useLiveList} returns. */
+export interface LiveListResult<Item> extends LiveListSnapshot<Item> {
+  /** Loads the list again; events arriving meanwhile are kept. */
+  reload: () => void;
+}
+
+/**
+ * A list loaded from your API and kept live from a topic: `create` and `update`
+ * events upsert by `getKey(event.data)`, `delete` removes, anything else goes to
+ * `apply`; a `reset` reloads. The load starts once the hub has confirmed the
+ * subscription, with events buffered meanwhile, so nothing published between the
+ * load and the subscription is lost (see {@link LiveListStore}).
+ */
+export function useLiveList<Item>(options: LiveListOptions<Item>): LiveListResult<Item> {
+  const client = useHeraldClient();
+  const latest = useRef(options);
+  latest.current = options;
+  const store = useMemo(
+    () =>
+      new LiveListStore<Item>({
+        topic: options.topic,
+        load: () => latest.current.load(),
+        getKey: (item) => latest.current.getKey(item),
+        apply: (items, event) => latest.current.apply?.(items, event) ?? items,
+      }),
+    // A new client or topic is a new list; the callbacks are read through `latest`.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [client, options.topic],
+  );
+  useEffect(() => (client === undefined ? undefined : store.start(client)), [store, client]);
+  const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot, store.getSnapshot);
+  return { ...snapshot, reload: store.reload };
+}

@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+// Committed so that npm can link the `herald` binary before the TypeScript is built.
+import { main } from '../dist/cli.js';
+
+await main(process.argv);

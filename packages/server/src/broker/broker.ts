@@ -1,0 +1,98 @@
+import { HeraldError, type ResetReason } from '@herald/protocol';
+import type { LogEvent } from '../log-event.js';
+
+/** An event as a publisher hands it to the log, already validated. */
+export interface EventDraft {
+  topic: string;
+  type: string;
+  data: unknown;
+  /** Publisher-supplied id; the log generates one when absent. */
+  id?: string;
+}
+
+/** What the log did with one draft. */
+export interface AppendResult {
+  /** The event's id: the generated one, the publisher's, or for a duplicate the original's. */
+  id: string;
+  /** True when a publisher id was already in retained history, so nothing new was appended. */
+  duplicate: boolean;
+}
+
+/**
+ * Events after a resume id, or the reason the log cannot prove what came after it.
+ * `after` is the position of the resume id itself: on a node whose tail has not yet
+ * delivered that far, live events up to it are ones the client already has.
+ */
+export type ReadResult = { ok: true; events: LogEvent[]; after: string } | { ok: false; reason: ResetReason };
+
+/**
+ * Ids shaped like the ones hubs generate (ten lowercase hex digits, a dash, a
+ * digit) are refused as publisher ids, so a publisher id can never be mistaken
+ * for a log position on any broker.
+ */
+export const RESERVED_ID = /^[0-9a-f]{10}-[0-9]/;
+
+/** Throws `invalid_id` (appending nothing) when a draft's publisher id is reserved. */
+export function assertPublisherIds(drafts: readonly EventDraft[]): void {
+  for (const draft of drafts) {
+    if (draft.id !== undefined && RESERVED_ID.test(draft.id)) {
+      throw new HeraldError('invalid_id', 'ids of ten hex digits, a dash and a digit are reserved for ids the hub generates');
+    }
+  }
+}
+
+/**
+ * Receives the log's events in order, in batches. `gap` is true when retention
+ * removed events before this node could read them (it fell behind by more than
+ * the log keeps): what came before this batch is incomplete for live subscribers.
+ */
+export type TailListener = (events: readonly LogEvent[], gap?: boolean) => void;
+
+/**
+ * The hub's one totally ordered, bounded event log. Implementations: MemoryBroker
+ * (single node) and, later, a Redis one; test/broker-contract.ts is the contract
+ * every implementation must pass.
+ *
+ * What the hub may trust:
+ * - `append` resolves only after the log holds every appended event; it appends
+ *   a batch in order and in one step, and rejects the whole batch (appending
+ *   nothing) when it cannot.
+ * - The tail listener receives every appended event exactly once per node, in
+ *   log order, including events appended by other nodes.
+ * - `head()` is the position of the last event already passed to the tail listener,
+ *   so a subscriber registered before reading `head()` gets every later event
+ *   live and `read(since, head)` covers the rest without overlap.
+ */
+export interface Broker {
+  /** Short name for logs and /readyz, such as "memory". */
+  readonly name: string;
+
+  /** Connects and starts delivering the log's new events to `listener`. Called once. */
+  start(listener: TailListener): Promise<void>;
+
+  /**
+   * Appends drafts in order. A draft whose publisher id is already in retained
+   * history is not appended again; its result carries the original id and `duplicate: true`.
+   * Rejects with a HeraldError (`invalid_id`, `broker_unavailable`) when nothing could be appended.
+   */
+  append(drafts: readonly EventDraft[]): Promise<AppendResult[]>;
+
+  /**
+   * Position of the last event passed to the tail listener (see LogEvent.position),
+   * or null when the log held nothing when this node started and nothing since.
+   */
+  head(): string | null;
+
+  /**
+   * Retained events strictly after the event id `after` up to and including the
+   * position `until` from `head()` (null: nothing), in log order; or `unknown_id` / `expired` when the log
+   * cannot prove it still holds every event after `after`.
+   */
+  read(after: string, until: string | null): Promise<ReadResult>;
+
+  /** True while the log accepts appends. */
+  isReady(): boolean;
+
+  /** Stops the tail and releases connections and timers. */
+  close(): Promise<void>;
+}

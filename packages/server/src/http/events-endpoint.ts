@@ -1,0 +1,60 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HeraldError } from '@herald/protocol';
+import { clientAddress } from '../auth/credentials.js';
+import type { Hub } from '../hub.js';
+import { subscribe } from '../subscribe.js';
+import { SSE_HEADERS, SseConnection } from '../transport/sse.js';
+import { readFilter, readPosition, readTopics } from './query.js';
+import { sendError } from './respond.js';
+
+/**
+ * `GET /events?topic=A&topic=B`: opens an SSE stream, resuming from Last-Event-ID
+ * when given. Every refusal (bad input, credentials, rights, limits) is a JSON
+ * error with its status before the stream starts.
+ */
+export function handleEvents(hub: Hub, req: IncomingMessage, res: ServerResponse, url: URL): void {
+  open(hub, req, res, url).catch((error: unknown) => {
+    const heraldError = error instanceof HeraldError ? error : new HeraldError('internal_error');
+    if (!(error instanceof HeraldError)) hub.log.error({ err: error }, 'could not open an SSE stream');
+    hub.metrics.rejected(heraldError.code);
+    if (!res.headersSent) sendError(res, heraldError);
+  });
+}
+
+async function open(hub: Hub, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  const topics = readTopics(url, hub.options.maxTopicsPerConnection, true);
+  const since = readSince(req, url);
+  const filter = readFilter(url, topics);
+  const address = clientAddress(req, hub.options.trustProxy);
+  const principal = await hub.access.identify(req, url, address);
+  await hub.access.checkSubscribe(principal, topics);
+  const refusal = hub.admit(address);
+  if (refusal !== undefined) throw refusal;
+  if (req.destroyed) return;
+  req.socket.setNoDelay(true);
+  req.socket.setKeepAlive(true);
+  res.writeHead(200, SSE_HEADERS);
+  const connection = new SseConnection(hub.newConnectionId(), hub.connectionContext, principal, address, res, hub.sseFrames);
+  hub.register(connection);
+  hub.log.debug({ connectionId: connection.id, sub: principal.sub, topics }, 'SSE subscriber connected');
+  try {
+    await subscribe(hub, connection, topics, since, ({ resumed }) => {
+      connection.open(hub.options.sseRetry, {
+        type: 'connected',
+        connectionId: connection.id,
+        heartbeat: hub.options.heartbeatInterval,
+        resumed,
+      });
+    }, filter);
+  } catch (error) {
+    hub.log.error({ err: error, connectionId: connection.id }, 'could not start an SSE subscription');
+    connection.close(error instanceof HeraldError ? error.code : 'internal_error');
+  }
+}
+
+/** The resume position: the Last-Event-ID header (EventSource reconnects), else the lastEventId query parameter. */
+function readSince(req: IncomingMessage, url: URL): string | undefined {
+  const header = req.headers['last-event-id'];
+  const value = (Array.isArray(header) ? header[0] : header) || url.searchParams.get('lastEventId');
+  return readPosition(value, 'Last-Event-ID (or lastEventId)');
+}

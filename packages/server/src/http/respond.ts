@@ -1,0 +1,52 @@
+import type { ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { HeraldError, statusOf } from '@herald/protocol';
+import { STATUS_CODES } from 'node:http';
+
+/** Sends a JSON answer. */
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-store',
+    ...headers,
+  });
+  res.end(text);
+}
+
+/** Sends `{"error":{"code","message"}}` with the code's status. */
+export function sendError(res: ServerResponse, error: HeraldError, headers: Record<string, string> = {}): void {
+  sendJson(res, statusOf(error.code), error.toBody(), headers);
+}
+
+/**
+ * Answers a request Node could not parse (headers over the size limit, malformed
+ * HTTP) with the documented JSON error instead of a bare status line.
+ */
+export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable || error.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const answer =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? new HeraldError('header_too_large')
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? new HeraldError('request_timeout')
+        : new HeraldError('invalid_request', 'the request is not valid HTTP');
+  answerOnRawSocket(socket, answer);
+}
+
+/** Writes a JSON error as a complete HTTP answer to a raw socket (a refused upgrade, an unparseable request), then closes it. */
+export function answerOnRawSocket(socket: Duplex, error: HeraldError): void {
+  const status = statusOf(error.code);
+  const body = JSON.stringify(error.toBody());
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n` +
+      'Connection: close\r\n' +
+      'Content-Type: application/json; charset=utf-8\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n` +
+      body,
+  );
+}

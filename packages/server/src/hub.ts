@@ -1,0 +1,320 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { HeraldError } from '@herald/protocol';
+import { pino, type Logger } from 'pino';
+import { WebSocketServer } from 'ws';
+import type { AppendResult, Broker, EventDraft } from './broker/broker.js';
+import { MemoryBroker } from './broker/memory.js';
+import type { LogEvent } from './log-event.js';
+import { HubMetrics } from './metrics.js';
+import { resolveHubOptions, type HubOptions, type ResolvedHubOptions } from './options.js';
+import { parsePublishBody } from './publish-input.js';
+import { SubscriptionIndex } from './subscription-index.js';
+import { Access } from './auth/access.js';
+import { ExpiryScheduler } from './auth/expiry.js';
+import { AddressCounter, RateLimiter } from './limits/rate-limiter.js';
+import type { Connection, ConnectionContext, TransportName } from './transport/connection.js';
+import { sseSharedFrames, type SseSharedFrames } from './transport/sse.js';
+import { wsSharedFrames, type WsSharedFrames } from './transport/ws.js';
+import { HUB_PATHS, notFound, routeRequest } from './http/router.js';
+import { answerClientError } from './http/respond.js';
+import { routeUpgrade } from './http/ws-endpoint.js';
+
+/** An event as given to {@link Hub.publish}. */
+export interface PublishInput {
+  topic: string;
+  /** Event type; default `message`. */
+  type?: string;
+  data: unknown;
+  /** Publisher id, kept as the event id; a duplicate within retained history is not published twice. */
+  id?: string;
+}
+
+/**
+ * A Herald hub: the log, the subscriber connections and the HTTP and WebSocket
+ * endpoints. Create it with {@link createHub}; serve it with `listen`, or embed it
+ * in your own server with `handleRequest`/`middleware` and `attach`.
+ */
+export class Hub {
+  readonly options: ResolvedHubOptions;
+  readonly log: Logger;
+  readonly broker: Broker;
+  readonly metrics: HubMetrics;
+  /** @internal */ readonly index = new SubscriptionIndex<Connection>();
+  /** @internal */ readonly wss: WebSocketServer;
+  /** @internal */ readonly sseFrames: SseSharedFrames = sseSharedFrames();
+  /** @internal */ readonly wsFrames: WsSharedFrames = wsSharedFrames();
+  /** @internal */ readonly connectionContext: ConnectionContext;
+  /** @internal Who may do what. */ readonly access: Access;
+  /** @internal Publish budget per publisher, when `publishRate` is set. */ readonly publishLimiter: RateLimiter | undefined;
+  readonly #addresses = new AddressCounter();
+  readonly #expiry: ExpiryScheduler<Connection>;
+  readonly #connections = new Set<Connection>();
+  readonly #counts: Record<TransportName, number> = { sse: 0, ws: 0 };
+  readonly #ownedServers = new Set<Server>();
+  readonly #started: Promise<void>;
+  readonly #heartbeat: NodeJS.Timeout;
+  #closing: Promise<void> | undefined;
+  readonly #owned: Array<{ close(): Promise<void> }> = [];
+  #emptied: (() => void) | undefined;
+  #stamp = 0;
+  #current: LogEvent | undefined;
+
+  constructor(options: HubOptions = {}) {
+    this.options = resolveHubOptions(options);
+    this.access = new Access(this.options);
+    const { publishRate, publishBurst } = this.options;
+    this.publishLimiter = publishRate > 0 ? new RateLimiter(publishRate, publishBurst > 0 ? publishBurst : publishRate * 2) : undefined;
+    // One shared timer ends connections whose token expired; the client reconnects with a fresh one and resumes.
+    this.#expiry = new ExpiryScheduler((connection) => connection.close('token_expired'));
+    this.log = this.options.logger === false ? pino({ enabled: false }) : (this.options.logger ?? pino({ name: 'herald' }));
+    this.broker =
+      this.options.broker ?? new MemoryBroker({ maxEvents: this.options.historySize, maxAgeMs: this.options.historyMaxAge });
+    this.metrics = new HubMetrics({
+      connections: (transport) => this.#counts[transport],
+      subscriptions: () => this.index.size,
+    });
+    // Compression off: it would make every frame per-connection work, and the raw
+    // writes in ws-frame.ts rely on ws writing synchronously.
+    this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: this.options.maxBodyBytes, clientTracking: false });
+    this.connectionContext = {
+      maxQueueBytes: this.options.maxQueueBytes,
+      onSlowConsumer: (connection) => {
+        this.metrics.slowConsumer();
+        this.log.warn({ connectionId: connection.id, transport: connection.transport }, 'dropped a slow consumer');
+      },
+      onClosed: (connection) => this.#forget(connection),
+      countEncoding: (transport) => this.metrics.encoded(transport),
+      countDeliveries: (count) => this.metrics.delivered(count),
+    };
+    this.#heartbeat = setInterval(() => {
+      for (const connection of this.#connections) connection.heartbeat();
+    }, this.options.heartbeatInterval);
+    this.#heartbeat.unref();
+    this.#started = this.broker.start((events, gap) => {
+      if (gap === true) this.#resetAll();
+      this.#dispatch(events);
+    });
+    this.#started.catch((error: unknown) => this.log.error({ err: error }, 'the broker failed to start'));
+  }
+
+  /** Resolves once the broker has started. */
+  ready(): Promise<void> {
+    return this.#started;
+  }
+
+  /** True once `close()` has been called. */
+  get closing(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /**
+   * Every path the hub answers, with its basePath (`/events`, `/publish`, `/ws`,
+   * `/healthz`, `/readyz`, `/metrics`, and `/` when the demo is on), for frameworks
+   * that need routes declared up front.
+   */
+  get paths(): string[] {
+    return HUB_PATHS.filter((path) => path !== '/' || this.options.demo).map((path) => `${this.options.basePath}${path}`);
+  }
+
+  /** Open subscriber connections. */
+  get connectionCount(): number {
+    return this.#connections.size;
+  }
+
+  /**
+   * Publishes one event or a batch from inside the process, validated exactly as
+   * POST /publish validates. Resolves once the log holds the events.
+   */
+  async publish(input: PublishInput | PublishInput[]): Promise<AppendResult[]> {
+    return this.append(parsePublishBody(input, this.options.maxEventBytes));
+  }
+
+  /** @internal Appends validated drafts. */
+  async append(drafts: EventDraft[]): Promise<AppendResult[]> {
+    if (this.closing) throw new HeraldError('shutting_down');
+    await this.#started;
+    const results = await this.broker.append(drafts);
+    this.metrics.published(results.filter((r) => !r.duplicate).length);
+    return results;
+  }
+
+  /**
+   * Handles a request if its path is one of the hub's (under `basePath`); returns
+   * false otherwise so the caller can pass it on. Works as the request listener of
+   * a `node:http` server and inside Fastify routes (`reply.hijack()` first).
+   */
+  handleRequest(req: IncomingMessage, res: ServerResponse): boolean {
+    return routeRequest(this, req, res);
+  }
+
+  /** Connect/Express middleware: handles the hub's paths, calls `next()` for the rest. */
+  middleware(): (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void {
+    return (req, res, next) => {
+      if (!this.handleRequest(req, res)) next();
+    };
+  }
+
+  /** Handles a WebSocket upgrade for `<basePath>/ws`; returns false for other paths. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    return routeUpgrade(this, req, socket, head);
+  }
+
+  /**
+   * Adds the hub's WebSocket endpoint to an existing server (its `upgrade` event)
+   * and lets `close()` stop it. HTTP requests still need `handleRequest` or
+   * `middleware()` in the server's own request handler.
+   */
+  attach(server: Server): this {
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (!this.handleUpgrade(req, socket, head)) {
+        if (server.listenerCount('upgrade') === 1) socket.destroy();
+      }
+    });
+    return this;
+  }
+
+  /** Creates a server of its own for the hub and listens; resolves with it once listening. */
+  async listen(port: number, host = '127.0.0.1'): Promise<Server> {
+    await this.#started;
+    const server = createServer((req, res) => {
+      if (!this.handleRequest(req, res)) notFound(res, new URL(req.url ?? '/', 'http://herald.invalid'));
+    });
+    // Slow-loris guards: a client must finish its headers, and its request, in bounded time.
+    server.headersTimeout = this.options.headersTimeout;
+    server.requestTimeout = this.options.requestTimeout;
+    server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => answerClientError(error, socket));
+    this.#ownedServers.add(server);
+    this.attach(server);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    return server;
+  }
+
+  /** Closes `resource` (an event source such as a RedisBridge) when the hub closes, before the broker. */
+  own(resource: { close(): Promise<void> }): void {
+    this.#owned.push(resource);
+  }
+
+  /** @internal Admits a new connection from `address`, or says why not. */
+  admit(address: string): HeraldError | undefined {
+    if (this.closing) return new HeraldError('shutting_down');
+    if (this.#connections.size >= this.options.maxConnections) return new HeraldError('too_many_connections');
+    const perAddress = this.options.maxConnectionsPerIp;
+    if (perAddress > 0 && this.#addresses.count(address) >= perAddress) {
+      return new HeraldError('too_many_connections_from_ip', `this address already holds ${perAddress} connections`);
+    }
+    return undefined;
+  }
+
+  /** @internal A new connection id. */
+  newConnectionId(): string {
+    return randomUUID();
+  }
+
+  /** @internal Tracks an open connection. */
+  register(connection: Connection): void {
+    this.#connections.add(connection);
+    this.#counts[connection.transport]++;
+    this.#addresses.add(connection.address);
+    this.#expiry.set(connection, connection.principal.expiresAt);
+  }
+
+  /** @internal Moves a connection's expiry after a token refresh. */
+  reschedule(connection: Connection): void {
+    this.#expiry.set(connection, connection.principal.expiresAt);
+  }
+
+  /**
+   * Stops the hub: refuses new connections and publishes, tells every client to
+   * come back after a random delay within `shutdownJitter` (so they do not all
+   * reconnect at once), waits up to `shutdownTimeout` for them to leave, then cuts
+   * off the rest and closes the servers the hub owns and the broker. Idempotent.
+   */
+  close(): Promise<void> {
+    return (this.#closing ??= this.#shutdown());
+  }
+
+  async #shutdown(): Promise<void> {
+    clearInterval(this.#heartbeat);
+    this.#expiry.stop();
+    for (const server of this.#ownedServers) server.close();
+    await Promise.allSettled(this.#owned.map((resource) => resource.close()));
+    const jitter = this.options.shutdownJitter;
+    for (const connection of this.#connections) connection.close('shutting_down', Math.floor(Math.random() * (jitter + 1)));
+    await this.#waitForConnections(this.options.shutdownTimeout);
+    for (const connection of this.#connections) connection.destroy();
+    for (const server of this.#ownedServers) server.closeAllConnections();
+    this.wss.close();
+    await this.broker.close();
+    this.log.info('hub closed');
+  }
+
+  #waitForConnections(timeoutMs: number): Promise<void> {
+    if (this.#connections.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      const self = this;
+      function done(): void {
+        clearTimeout(timer);
+        self.#emptied = undefined;
+        resolve();
+      }
+      this.#emptied = done;
+    });
+  }
+
+  #forget(connection: Connection): void {
+    if (!this.#connections.delete(connection)) return;
+    this.#counts[connection.transport]--;
+    this.#addresses.remove(connection.address);
+    this.#expiry.delete(connection);
+    for (const pattern of connection.topics) this.index.remove(pattern, connection);
+    if (this.#connections.size === 0) this.#emptied?.();
+  }
+
+  // One visitor for every dispatch (no closure per event): it reads the event and
+  // stamp from fields. The stamp makes a connection with several matching patterns
+  // receive the event once.
+  readonly #visit = (connection: Connection): void => {
+    if (connection.stamp === this.#stamp) return;
+    connection.stamp = this.#stamp;
+    connection.deliver(this.#current!);
+  };
+
+  // This node missed events (it fell behind retention): no live subscriber can be
+  // sure of its state any more, so every one is told to reload.
+  #resetAll(): void {
+    this.log.error('this node fell behind the log retention and missed events; sending reset to every subscriber');
+    for (const connection of this.#connections) {
+      // A connection still opening reads the log itself after this and gets its own answer.
+      if (!connection.started) continue;
+      for (const topic of connection.topics) {
+        connection.sendControl({ type: 'reset', topic, reason: 'expired' });
+        this.metrics.reset('expired');
+      }
+    }
+  }
+
+  #dispatch(events: readonly LogEvent[]): void {
+    for (const event of events) {
+      this.#current = event;
+      this.#stamp++;
+      this.index.forEachMatch(event.topic, this.#visit);
+    }
+    this.#current = undefined;
+    const last = events[events.length - 1];
+    if (last !== undefined) this.metrics.publishToWrite(Math.max(0, Date.now() - last.acceptedAt) / 1000);
+  }
+}
+
+/** Creates a hub. Options are validated now; a bad one throws a TypeError naming it. */
+export function createHub(options: HubOptions = {}): Hub {
+  return new Hub(options);
+}

@@ -1,0 +1,12 @@
+export { createHub, Hub, type PublishInput } from './hub.js';
+export { resolveHubOptions, HubOptionsError, HUB_DEFAULTS, type HubOptions, type ResolvedHubOptions } from './options.js';
+export type { Broker, EventDraft, AppendResult, ReadResult, TailListener } from './broker/broker.js';
+export { MemoryBroker, type MemoryBrokerOptions } from './broker/memory.js';
+export { RedisBroker, type RedisBrokerOptions } from './broker/redis.js';
+export { RedisBridge, parseBridgeMapping, type BridgeMapping, type RedisBridgeOptions } from './redis-bridge.js';
+export { OutboxRelay, type OutboxRelayOptions } from './pg/relay.js';
+export { PgListenBridge, type PgListenOptions } from './pg/listen.js';
+export { OUTBOX_INSTALL_SQL, OUTBOX_UNINSTALL_SQL, captureInstallSql, captureDropSql, type CaptureTable } from './pg/sql.js';
+export { LogEvent } from './log-event.js';
+export { SubscriptionIndex } from './subscription-index.js';
+export * from '@herald/protocol';

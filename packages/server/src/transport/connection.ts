@@ -1,0 +1,194 @@
+import { matchTopic, type ControlMessage, type ErrorCode, type EventFilter } from '@herald/protocol';
+import type { Principal } from '../auth/access.js';
+import type { LogEvent } from '../log-event.js';
+
+/** Transport of a subscriber connection. */
+export type TransportName = 'sse' | 'ws';
+
+/** What a connection needs from its hub; kept narrow so connections are testable on their own. */
+export interface ConnectionContext {
+  /** Outbound bytes a connection may have waiting before it is dropped. */
+  readonly maxQueueBytes: number;
+  /** Called once when a connection is dropped for falling behind. */
+  onSlowConsumer(connection: Connection): void;
+  /** Called once when a connection has ended for any reason. */
+  onClosed(connection: Connection): void;
+  /** Counts the first encoding of an event for a transport. */
+  countEncoding(transport: TransportName): void;
+  /** Counts deliveries written to sockets. */
+  countDeliveries(count: number): void;
+}
+
+function checkOverflow(connection: Connection): void {
+  connection.checkOverflow();
+}
+
+// Replays pause on a connection's buffer above this, waiting for 'drain', so that
+// resuming from deep history never trips the slow-consumer limit by itself.
+const REPLAY_HIGH_WATER_BYTES = 64 * 1024;
+
+/**
+ * One subscriber connection. Events reach it through `deliver`, which writes the
+ * event's shared pre-encoded frame; while a replay is running, live events wait in
+ * `#pending` so the client sees history first and live events after, with no gap
+ * and no duplicate. Subclasses own the socket.
+ */
+export abstract class Connection {
+  readonly id: string;
+  abstract readonly transport: TransportName;
+  /** Topic patterns this connection holds. */
+  readonly topics = new Set<string>();
+  /** Filters over event data, for patterns subscribed with one. */
+  readonly filters = new Map<string, EventFilter>();
+  /** Dispatch stamp of the last event offered, so an event matching several patterns is delivered once. */
+  stamp = 0;
+  /** True once `connected` has been written; heartbeats wait for it. */
+  started = false;
+  /** Who holds the connection; replaced when a WebSocket client refreshes its token. */
+  principal: Principal;
+  /** The client's address, for per-address limits. */
+  readonly address: string;
+  #closed = false;
+  #released = false;
+  #overflowCheckQueued = false;
+  // Live events at or below this position reached the client before it resumed here.
+  #floor: string | undefined;
+  #replays = 0;
+  #pending: LogEvent[] = [];
+  #pendingBytes = 0;
+  protected readonly context: ConnectionContext;
+
+  constructor(id: string, context: ConnectionContext, principal: Principal, address: string) {
+    this.id = id;
+    this.context = context;
+    this.principal = principal;
+    this.address = address;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Writes an event's shared pre-encoded frame to the socket. */
+  protected abstract writeEvent(event: LogEvent): void;
+  /** Bytes written but not yet handed to the kernel. */
+  abstract bufferedBytes(): number;
+  /** Resolves once the outbound buffer has drained (or the connection closed). */
+  protected abstract waitForDrain(): Promise<void>;
+  /** Sends one control message. */
+  abstract sendControl(message: ControlMessage): void;
+  /** Writes the shared heartbeat bytes and checks liveness. */
+  abstract heartbeat(): void;
+  /** Tells the client why the connection ends (when the socket can still carry it) and ends it. */
+  protected abstract end(code: ErrorCode, retryAfter?: number): void;
+  /** Destroys the socket at once, without a goodbye. */
+  abstract destroy(): void;
+
+  /**
+   * Whether the event reaches this connection through one of `patterns` (default:
+   * all it holds) whose filter, if any, accepts the event's data. The same test
+   * serves live and replayed events, so both are filtered alike.
+   */
+  accepts(event: LogEvent, patterns: Iterable<string> = this.topics): boolean {
+    for (const pattern of patterns) {
+      if (!matchTopic(pattern, event.topic)) continue;
+      const filter = this.filters.get(pattern);
+      if (filter === undefined || filter(event.envelope.data)) return true;
+    }
+    return false;
+  }
+
+  /** Offers a live event (already known to match). */
+  deliver(event: LogEvent): void {
+    if (this.#closed) return;
+    // Unfiltered connections (the common case) skip this entirely.
+    if (this.filters.size > 0 && !this.accepts(event)) return;
+    if (this.#floor !== undefined) {
+      if (event.position <= this.#floor) return;
+      this.#floor = undefined;
+    }
+    if (this.#replays > 0) {
+      this.#pending.push(event);
+      this.#pendingBytes += event.size;
+      if (this.#pendingBytes + this.bufferedBytes() > this.context.maxQueueBytes) this.dropAsSlow();
+      return;
+    }
+    this.writeEvent(event);
+    this.context.countDeliveries(1);
+    // Judge the connection after the tick's writes have been offered to the kernel
+    // (sockets stay corked until then): a batch larger than the limit is not a slow reader.
+    if (!this.#overflowCheckQueued && this.bufferedBytes() > this.context.maxQueueBytes) {
+      this.#overflowCheckQueued = true;
+      process.nextTick(checkOverflow, this);
+    }
+  }
+
+  /** @internal Drops the connection if what it could not take this tick is over the limit. */
+  checkOverflow(): void {
+    this.#overflowCheckQueued = false;
+    if (this.bufferedBytes() > this.context.maxQueueBytes) this.dropAsSlow();
+  }
+
+  /**
+   * Drops live events at or below `position`: they precede the client's resume
+   * point. Needed where this node's tail lags behind the id the client resumes from.
+   */
+  skipLiveThrough(position: string): void {
+    if (this.#floor === undefined || position > this.#floor) this.#floor = position;
+  }
+
+  /** Live events wait from now until the matching `endReplay`. Replays may nest. */
+  beginReplay(): void {
+    this.#replays++;
+  }
+
+  /**
+   * Writes replayed events in order, pausing while the socket is backed up. Events
+   * the filter rejects are skipped. Stops early when the connection closes.
+   */
+  async replay(events: readonly LogEvent[], accept: (event: LogEvent) => boolean): Promise<void> {
+    let written = 0;
+    for (const event of events) {
+      if (this.#closed) break;
+      if (!accept(event)) continue;
+      this.writeEvent(event);
+      written++;
+      if (this.bufferedBytes() > REPLAY_HIGH_WATER_BYTES) await this.waitForDrain();
+    }
+    this.context.countDeliveries(written);
+  }
+
+  /** Ends a replay; when none is left, flushes the live events that waited. */
+  endReplay(): void {
+    this.#replays--;
+    if (this.#replays > 0 || this.#closed) return;
+    const pending = this.#pending;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    for (const event of pending) this.deliver(event);
+  }
+
+  /** Drops the connection for falling behind; the client resumes from history. */
+  dropAsSlow(): void {
+    if (this.#closed) return;
+    this.context.onSlowConsumer(this);
+    this.close('slow_consumer');
+  }
+
+  /** Ends the connection, telling the client why when possible. Idempotent. */
+  close(code: ErrorCode, retryAfter?: number): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#pending = [];
+    this.end(code, retryAfter);
+  }
+
+  /** Called by subclasses when the socket has gone, whoever ended it; reports the end once. */
+  protected released(): void {
+    if (this.#released) return;
+    this.#released = true;
+    this.#closed = true;
+    this.#pending = [];
+    this.context.onClosed(this);
+  }
+}

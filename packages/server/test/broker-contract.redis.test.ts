@@ -1,0 +1,14 @@
+import { RedisBroker } from '../src/broker/redis.js';
+import { runBrokerContract } from './broker-contract.js';
+import { dropPrefix, REDIS_URL, redisSkipReason, testPrefix } from './helpers/redis.js';
+
+const skip = await redisSkipReason();
+
+runBrokerContract(
+  'redis',
+  async ({ maxEvents }) => {
+    const prefix = testPrefix();
+    return { broker: new RedisBroker({ url: REDIS_URL, prefix, maxEvents, blockMs: 200 }), cleanup: () => dropPrefix(prefix) };
+  },
+  skip,
+);

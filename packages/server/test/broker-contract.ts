@@ -1,0 +1,167 @@
+/**
+ * The contract every Broker must pass. Each implementation's test file calls
+ * runBrokerContract with a factory; the suite exercises only the Broker interface.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Broker, LogEvent } from '../src/index.js';
+import { HeraldError } from '../src/index.js';
+import { waitUntil } from './helpers/hub.js';
+
+/** Makes a fresh, empty broker keeping at most `maxEvents` events. */
+export type BrokerFactory = (settings: { maxEvents: number }) => Promise<{ broker: Broker; cleanup(): Promise<void> }>;
+
+interface Started {
+  broker: Broker;
+  seen: LogEvent[];
+  cleanup(): Promise<void>;
+}
+
+async function start(factory: BrokerFactory, maxEvents = 1000): Promise<Started> {
+  const { broker, cleanup } = await factory({ maxEvents });
+  const seen: LogEvent[] = [];
+  await broker.start((events) => seen.push(...events));
+  return {
+    broker,
+    seen,
+    cleanup: async () => {
+      await broker.close();
+      await cleanup();
+    },
+  };
+}
+
+const draft = (n: number, extra: { id?: string; topic?: string } = {}) => ({
+  topic: extra.topic ?? `t/${n % 3}`,
+  type: 'test',
+  data: { n },
+  ...(extra.id === undefined ? {} : { id: extra.id }),
+});
+
+/** Runs the contract; `skip` is a reason to skip the whole suite (a service that is not there), or false. */
+export function runBrokerContract(name: string, factory: BrokerFactory, skip: string | false = false): void {
+  describe(`Broker contract: ${name}`, { skip }, () => {
+    it('appends in order, returns one result per draft, and tails every event once in log order', async () => {
+      const { broker, seen, cleanup } = await start(factory);
+      try {
+        assert.equal(broker.isReady(), true);
+        const first = await broker.append([draft(0), draft(1), draft(2)]);
+        const second = await broker.append([draft(3)]);
+        const ids = [...first, ...second].map((r) => r.id);
+        assert.equal(new Set(ids).size, 4, 'ids are unique');
+        assert.ok([...first, ...second].every((r) => r.duplicate === false));
+        await waitUntil(() => seen.length === 4, 'the tail to deliver 4 events');
+        assert.deepEqual(seen.map((e) => e.id), ids);
+        assert.deepEqual(seen.map((e) => (e.envelope.data as { n: number }).n), [0, 1, 2, 3]);
+        for (const event of seen) {
+          assert.equal(event.envelope.type, 'test');
+          assert.match(event.envelope.timestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+          assert.deepEqual(JSON.parse(event.json), event.envelope);
+        }
+      } finally {
+        await cleanup();
+      }
+    });
+
+    it('reads the events after an id up to the head, and nothing past the head', async () => {
+      const { broker, seen, cleanup } = await start(factory);
+      try {
+        assert.equal(broker.head(), null);
+        const results = await broker.append([0, 1, 2, 3, 4].map((n) => draft(n)));
+        await waitUntil(() => seen.length === 5, 'the tail');
+        const head = broker.head();
+        assert.notEqual(head, null);
+        await broker.append([draft(5)]);
+        await waitUntil(() => seen.length === 6, 'the tail');
+        const read = await broker.read(results[1]!.id, head);
+        assert.ok(read.ok);
+        assert.deepEqual(read.events.map((e) => e.id), results.slice(2).map((r) => r.id));
+        const fromLast = await broker.read(results[4]!.id, head);
+        assert.ok(fromLast.ok);
+        assert.equal(fromLast.events.length, 0);
+      } finally {
+        await cleanup();
+      }
+    });
+
+    it('keeps a publisher id as the event id and answers a repeat with the original, appending nothing', async () => {
+      const { broker, seen, cleanup } = await start(factory);
+      try {
+        const [a] = await broker.append([draft(0, { id: 'order-17' })]);
+        assert.deepEqual(a, { id: 'order-17', duplicate: false });
+        const again = await broker.append([draft(1, { id: 'order-17' }), draft(2), draft(3, { id: 'order-18' }), draft(4, { id: 'order-18' })]);
+        assert.deepEqual(
+          again.map((r) => [r.id, r.duplicate]),
+          [
+            ['order-17', true],
+            [again[1]!.id, false],
+            ['order-18', false],
+            ['order-18', true],
+          ],
+        );
+        await waitUntil(() => seen.length === 3, 'three appended events');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        assert.deepEqual(seen.map((e) => (e.envelope.data as { n: number }).n), [0, 2, 3], 'duplicates never reach the tail');
+      } finally {
+        await cleanup();
+      }
+    });
+
+    it('resumes from a publisher id like any other id', async () => {
+      const { broker, seen, cleanup } = await start(factory);
+      try {
+        await broker.append([draft(0), draft(1, { id: 'pub-1' }), draft(2), draft(3)]);
+        await waitUntil(() => seen.length === 4, 'the tail');
+        const read = await broker.read('pub-1', broker.head());
+        assert.ok(read.ok);
+        assert.deepEqual(read.events.map((e) => (e.envelope.data as { n: number }).n), [2, 3]);
+      } finally {
+        await cleanup();
+      }
+    });
+
+    it('answers unknown_id for ids it never issued', async () => {
+      const { broker, seen, cleanup } = await start(factory);
+      try {
+        await broker.append([draft(0)]);
+        await waitUntil(() => seen.length === 1, 'the tail');
+        for (const id of ['never-issued', 'ffffffffff-1', '0-0']) {
+          const read = await broker.read(id, broker.head());
+          assert.deepEqual(read, { ok: false, reason: 'unknown_id' }, id);
+        }
+      } finally {
+        await cleanup();
+      }
+    });
+
+    it('answers expired once events after the id have been trimmed, and keeps what is retained readable', async () => {
+      const { broker, seen, cleanup } = await start(factory, 5);
+      try {
+        // One at a time, letting the tail keep up: a tail that falls further behind
+        // than retention is the gap case, tested where the broker reports gaps.
+        const ids: string[] = [];
+        for (let n = 0; n < 12; n++) {
+          ids.push((await broker.append([draft(n)]))[0]!.id);
+          await waitUntil(() => seen.length === n + 1, 'the tail');
+        }
+        const head = broker.head();
+        const old = await broker.read(ids[2]!, head);
+        assert.deepEqual(old, { ok: false, reason: 'expired' });
+        // The event just before the oldest retained one: nothing the client needs is gone.
+        const edge = await broker.read(ids[6]!, head);
+        assert.ok(edge.ok);
+        assert.deepEqual(edge.events.map((e) => e.id), ids.slice(7));
+      } finally {
+        await cleanup();
+      }
+    });
+
+    it('rejects appends after close', async () => {
+      const { broker, cleanup } = await start(factory);
+      await broker.close();
+      await assert.rejects(broker.append([draft(0)]), (error: unknown) => error instanceof HeraldError);
+      assert.equal(broker.isReady(), false);
+      await cleanup();
+    });
+  });
+}
