@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -70,6 +70,7 @@ describe('browser: React page in Chromium (real hub)', () => {
 
   before(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
+    assert.ok(existsSync(CHROMIUM), `no browser at ${CHROMIUM}: install Debian's with \`apt-get install chromium\` (.ci/run does)`);
     context = await chromium.launchPersistentContext(join(work, 'profile'), { executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
     page = context.pages()[0] ?? (await context.newPage());
   });

@@ -32,4 +32,26 @@ describe('heartbeats', () => {
     assert.equal(pong['type'], 'pong');
     live.close();
   });
+
+  it('keeps a WebSocket peer whose pong was delayed by a stall longer than an interval', async () => {
+    // The pong leaves at once, but this process then stalls for 2.5 intervals, so the
+    // hub's next tick runs before it has read the pong. One late tick must not be
+    // taken for a dead peer: a GC pause or a starved core would otherwise cut every
+    // WebSocket connection at once.
+    const peer = await WsSubscriber.open(running.url, '?topic=hb3');
+    await new Promise<void>((resolve) => {
+      peer.socket.once('ping', () => {
+        const until = Date.now() + 375;
+        while (Date.now() < until) {
+          // busy-wait: block the event loop
+        }
+        resolve();
+      });
+    });
+    await sleep(450);
+    assert.equal(peer.closeCode, undefined, 'the peer was cut after a stall');
+    const pong = await peer.request({ type: 'ping' });
+    assert.equal(pong['type'], 'pong');
+    peer.close();
+  });
 });

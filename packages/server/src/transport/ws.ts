@@ -31,6 +31,8 @@ export class WsConnection extends Connection {
   readonly ws: WebSocket;
   /** Set by any frame or pong from the client; cleared by each heartbeat. */
   alive = true;
+  /** Heartbeat ticks in a row that found nothing arrived since the tick before. */
+  #silentTicks = 0;
   readonly #socket: Duplex | undefined;
   readonly #shared: WsSharedFrames;
   #corked = false;
@@ -106,8 +108,12 @@ export class WsConnection extends Connection {
 
   heartbeat(): void {
     if (!this.started || this.closed) return;
-    if (!this.alive) {
-      // No frame and no pong for a whole interval: the peer is gone without a FIN.
+    // Two silent ticks, not one: after a stall of this process (GC, a starved core)
+    // the timer runs before the pongs already waiting in the kernel are read, and one
+    // late tick would cut every healthy connection at once.
+    this.#silentTicks = this.alive ? 0 : this.#silentTicks + 1;
+    if (this.#silentTicks >= 2) {
+      // Nothing, not even a pong, for two whole intervals: the peer is gone without a FIN.
       this.ws.terminate();
       return;
     }
