@@ -21,17 +21,52 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
   if (Number.isFinite(declared) && declared > limit) {
     throw new HeraldError('payload_too_large', `the body is ${declared} bytes; the limit is ${limit}`);
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new HeraldError('payload_too_large', `the body is larger than the limit of ${limit} bytes`);
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
+  const text = await readText(req, limit);
   try {
     return JSON.parse(text);
   } catch {
     throw new HeraldError('invalid_json', 'the body is not valid JSON');
   }
+}
+
+// Plain 'data'/'end' listeners rather than `for await`: the async iterator costs a
+// promise per chunk and a stream wrapper per request, a measurable share of a
+// single-event publish.
+function readText(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) {
+        finish();
+        req.pause();
+        reject(new HeraldError('payload_too_large', `the body is larger than the limit of ${limit} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      finish();
+      resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'));
+    };
+    const onError = (error: Error): void => {
+      finish();
+      reject(error);
+    };
+    const onClose = (): void => {
+      finish();
+      reject(new HeraldError('invalid_request', 'the request ended before its body was complete'));
+    };
+    function finish(): void {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    }
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
 }

@@ -103,7 +103,11 @@ export class WsConnection extends Connection {
   }
 
   sendControl(message: ControlMessage): void {
-    if (!this.closed && this.ws.readyState === 1) this.ws.send(encodeControl(message));
+    if (this.closed || this.ws.readyState !== 1) return;
+    // Corked like events, so the replies to a chunk of requests (a publisher's
+    // window of publishes) leave in one write instead of one syscall each.
+    if (this.#socket !== undefined) this.#cork(this.#socket);
+    this.ws.send(encodeControl(message));
   }
 
   heartbeat(): void {
