@@ -98,13 +98,15 @@ export function isEnvelope(message: unknown): message is Envelope {
   return typeof m['id'] === 'string' && typeof m['topic'] === 'string';
 }
 
-/** Serializes an envelope with its fields in the documented order. */
-export function serializeEnvelope(envelope: Envelope): string {
-  return JSON.stringify({
-    id: envelope.id,
-    topic: envelope.topic,
-    type: envelope.type,
-    data: envelope.data,
-    timestamp: envelope.timestamp,
-  });
+/**
+ * Serializes an envelope with its fields in the documented order. `dataJson`, when
+ * given, is `envelope.data` already serialized (the hub measures every event's data
+ * on the way in, and the Redis log stores it as text): it is spliced in as is, so
+ * data is never stringified twice. The bytes are the same either way.
+ */
+export function serializeEnvelope(envelope: Envelope, dataJson: string = JSON.stringify(envelope.data) ?? 'null'): string {
+  return (
+    `{"id":${JSON.stringify(envelope.id)},"topic":${JSON.stringify(envelope.topic)},"type":${JSON.stringify(envelope.type)},` +
+    `"data":${dataJson},"timestamp":${JSON.stringify(envelope.timestamp)}}`
+  );
 }

@@ -198,6 +198,19 @@ describe('serializeEnvelope', () => {
     assert.equal(/[\r\n]/.test(text), false);
     assert.equal(text, '{"id":"x","topic":"t","type":"m","data":"a\\r\\nb","timestamp":"T"}');
   });
+
+  it('gives the bytes JSON.stringify gives, with or without data serialized beforehand', () => {
+    const tricky = ['"quoted" \\ back', 'line\u2028sep', 'emoji \u{1F600}', 'lone \ud800 surrogate', '\u0000\u001f control', 'é ü 中'];
+    const datas: unknown[] = [null, 0, -1.5e-7, 1e21, true, '', ...tricky, [1, 'two', { three: [null] }], { nested: { deep: tricky } }];
+    for (const data of datas) {
+      for (const text of tricky) {
+        const envelope: Envelope = { id: `id ${text}`, topic: `t/${text}`, type: text, data, timestamp: text };
+        const expected = JSON.stringify({ id: envelope.id, topic: envelope.topic, type: envelope.type, data, timestamp: envelope.timestamp });
+        assert.equal(serializeEnvelope(envelope), expected);
+        assert.equal(serializeEnvelope(envelope, JSON.stringify(data)), expected);
+      }
+    }
+  });
 });
 
 describe('SSE framing', () => {

@@ -22,15 +22,17 @@ export class LogEvent {
   /** Milliseconds since the epoch when the hub accepted the event (for age retention and latency). */
   readonly acceptedAt: number;
   #json: string | undefined;
+  /** `envelope.data` as JSON, when the broker has it already. */
+  readonly #dataJson: string | undefined;
   #sseFrame: Buffer | undefined;
   #wsFrame: Buffer | undefined;
   #sseChunk: Buffer | undefined;
 
-  constructor(envelope: Envelope, position: string, acceptedAt: number, json?: string) {
+  constructor(envelope: Envelope, position: string, acceptedAt: number, dataJson?: string) {
     this.envelope = envelope;
     this.position = position;
     this.acceptedAt = acceptedAt;
-    this.#json = json;
+    this.#dataJson = dataJson;
   }
 
   get id(): string {
@@ -41,9 +43,9 @@ export class LogEvent {
     return this.envelope.topic;
   }
 
-  /** The envelope as JSON, serialized once. */
+  /** The envelope as JSON, serialized once, when first needed (an event nobody receives never is). */
   get json(): string {
-    return (this.#json ??= serializeEnvelope(this.envelope));
+    return (this.#json ??= serializeEnvelope(this.envelope, this.#dataJson));
   }
 
   /** The SSE frame bytes: `id:` line, `data:` line, blank line. */

@@ -31,8 +31,7 @@ export function toDraft(item: unknown, maxEventBytes: number): EventDraft {
   if (!('data' in raw) || raw['data'] === undefined) {
     throw new HeraldError('invalid_request', 'an event needs a data field (null is allowed)');
   }
-  assertDataSize(raw['data'], maxEventBytes);
-  const draft: EventDraft = { topic: raw['topic'], type, data: raw['data'] };
+  const draft: EventDraft = { topic: raw['topic'], type, data: raw['data'], dataJson: serializeData(raw['data'], maxEventBytes) };
   if (raw['id'] !== undefined && raw['id'] !== null) {
     assertEventId(raw['id']);
     draft.id = raw['id'];
@@ -40,12 +39,15 @@ export function toDraft(item: unknown, maxEventBytes: number): EventDraft {
   return draft;
 }
 
-/** Throws `event_too_large` when the serialized data exceeds the limit. */
-export function assertDataSize(data: unknown, maxEventBytes: number): void {
-  const size = Buffer.byteLength(JSON.stringify(data) ?? 'null');
+/** Serializes event data, throwing `event_too_large` when it exceeds the limit. */
+export function serializeData(data: unknown, maxEventBytes: number): string {
+  const json = JSON.stringify(data) ?? 'null';
+  // UTF-8 is at most 3 bytes per UTF-16 unit: short text needs no byte count.
+  const size = json.length * 3 <= maxEventBytes ? json.length : Buffer.byteLength(json);
   if (size > maxEventBytes) {
     throw new HeraldError('event_too_large', `event data is ${size} bytes serialized; the limit is ${maxEventBytes}`);
   }
+  return json;
 }
 
 function withIndex<T>(index: number, parse: () => T): T {

@@ -6,6 +6,8 @@ export interface EventDraft {
   topic: string;
   type: string;
   data: unknown;
+  /** `data` as JSON, when validation serialized it already (to measure it); saves serializing it again. */
+  dataJson?: string;
   /** Publisher-supplied id; the log generates one when absent. */
   id?: string;
 }

@@ -80,7 +80,7 @@ export class MemoryBroker implements Broker {
       const seq = ++this.#lastSeq;
       const id = draft.id ?? `${this.epoch}-${seq}`;
       if (draft.id !== undefined) this.#publisherIds.set(draft.id, seq);
-      const event = new LogEvent({ id, topic: draft.topic, type: draft.type, data: draft.data, timestamp }, positionOf(seq), now);
+      const event = new LogEvent({ id, topic: draft.topic, type: draft.type, data: draft.data, timestamp }, positionOf(seq), now, draft.dataJson);
       this.#events.push(event);
       appended.push(event);
       results.push({ id, duplicate: false });

@@ -148,7 +148,7 @@ export class RedisBroker implements Broker {
       this.#keys.pids,
       String(drafts.length),
     ];
-    for (const draft of drafts) args.push(draft.id ?? '', draft.topic, draft.type, JSON.stringify(draft.data) ?? 'null', timestamp);
+    for (const draft of drafts) args.push(draft.id ?? '', draft.topic, draft.type, draft.dataJson ?? JSON.stringify(draft.data) ?? 'null', timestamp);
     const reply = await this.#command(() => client.heraldAppend(this.#keys.stream, this.#keys.meta, ...args));
     const epoch = String(reply[0]);
     return drafts.map((draft, i) => {
@@ -238,11 +238,8 @@ export class RedisBroker implements Broker {
     const id = field['p'] ?? `${field['e']}-${streamId}`;
     const timestamp = field['s']!;
     const envelope: Envelope = { id, topic: field['t']!, type: field['y']!, data: JSON.parse(field['d']!), timestamp };
-    // The stored data is already JSON: splice it in rather than serialize it again.
-    const json =
-      `{"id":${JSON.stringify(id)},"topic":${JSON.stringify(envelope.topic)},"type":${JSON.stringify(envelope.type)},` +
-      `"data":${field['d']},"timestamp":${JSON.stringify(timestamp)}}`;
-    return new LogEvent(envelope, positionOf(streamId), Date.parse(timestamp), json);
+    // The stored data is already JSON: the event splices it in rather than serialize it again.
+    return new LogEvent(envelope, positionOf(streamId), Date.parse(timestamp), field['d']);
   }
 
   async #trim(): Promise<void> {

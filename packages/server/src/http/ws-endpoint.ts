@@ -4,8 +4,9 @@ import { decodeClientMessage, HeraldError, parseFilter, type ClientMessage, type
 import type { RawData, WebSocket } from 'ws';
 import type { Principal } from '../auth/access.js';
 import { clientAddress } from '../auth/credentials.js';
+import type { EventDraft } from '../broker/broker.js';
 import type { Hub } from '../hub.js';
-import { assertDataSize } from '../publish-input.js';
+import { serializeData } from '../publish-input.js';
 import { subscribe, unsubscribe } from '../subscribe.js';
 import { WsConnection } from '../transport/ws.js';
 import { authorizePublish } from './publish-endpoint.js';
@@ -130,8 +131,8 @@ async function handleMessage(hub: Hub, connection: WsConnection, message: Client
         return;
       }
       case 'publish': {
-        assertDataSize(message.data, hub.options.maxEventBytes);
-        const draft = { topic: message.topic, type: message.event, data: message.data, ...(message.id === undefined ? {} : { id: message.id }) };
+        const dataJson = serializeData(message.data, hub.options.maxEventBytes);
+        const draft: EventDraft = { topic: message.topic, type: message.event, data: message.data, dataJson, ...(message.id === undefined ? {} : { id: message.id }) };
         authorizePublish(hub, connection.principal, [draft]);
         const [result] = await hub.append([draft]);
         connection.sendControl(withRef({ type: 'published' as const, id: result!.id, duplicate: result!.duplicate }, ref));
