@@ -217,6 +217,26 @@ describe('embedding', () => {
     }
   });
 
+  it('answers invalid_json, not a hang, when app code consumed the body without keeping it', async () => {
+    const hub = embeddedHub();
+    const server = createServer((req, res) => {
+      // An app's own logging middleware that reads the body and drops it.
+      req.resume();
+      req.once('end', () => {
+        if (!hub.handleRequest(req, res)) res.writeHead(404).end();
+      });
+    });
+    const url = await urlOf(server.listen(0, '127.0.0.1'));
+    try {
+      const response = await publish(url, { topic: 'embed/consumed', data: 1 });
+      assert.equal(response.status, 400);
+      assert.equal(response.body.error.code, 'invalid_json');
+    } finally {
+      await hub.close();
+      await closeServer(server);
+    }
+  });
+
   it('works inside Fastify 5 with hijacked routes and attach() on fastify.server', async () => {
     const hub = embeddedHub();
     const fastify = Fastify();

@@ -33,6 +33,8 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
 // promise per chunk and a stream wrapper per request, a measurable share of a
 // single-event publish.
 function readText(req: IncomingMessage, limit: number): Promise<string> {
+  // Read already (by middleware that left no req.body): there is nothing to parse.
+  if (req.readableEnded) return Promise.resolve('');
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -50,9 +52,10 @@ function readText(req: IncomingMessage, limit: number): Promise<string> {
       finish();
       resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'));
     };
-    const onError = (error: Error): void => {
+    // The client went away mid-body (reset, abort): its fault, not the hub's, so no error log.
+    const onError = (): void => {
       finish();
-      reject(error);
+      reject(new HeraldError('invalid_request', 'the request body could not be read'));
     };
     const onClose = (): void => {
       finish();
