@@ -100,9 +100,12 @@ export function isEnvelope(message: unknown): message is Envelope {
 
 /**
  * Serializes an envelope with its fields in the documented order. `dataJson`, when
- * given, is `envelope.data` already serialized (the hub measures every event's data
+ * given, must be `JSON.stringify(envelope.data)` (the hub measures every event's data
  * on the way in, and the Redis log stores it as text): it is spliced in as is, so
- * data is never stringified twice. The bytes are the same either way.
+ * data is never stringified twice. For a valid envelope (string id, topic, type and
+ * timestamp) the bytes are JSON.stringify's; data that serializes to nothing
+ * (undefined, a function) is written as `null`, where JSON.stringify would drop the
+ * key, because every envelope carries `data`.
  */
 export function serializeEnvelope(envelope: Envelope, dataJson: string = JSON.stringify(envelope.data) ?? 'null'): string {
   return (

@@ -211,6 +211,13 @@ describe('serializeEnvelope', () => {
       }
     }
   });
+
+  it('writes data that serializes to nothing as null, so every envelope carries data', () => {
+    for (const data of [undefined, () => 1]) {
+      const text = serializeEnvelope({ id: 'x', topic: 't', type: 'm', data, timestamp: 'T' });
+      assert.equal(text, '{"id":"x","topic":"t","type":"m","data":null,"timestamp":"T"}');
+    }
+  });
 });
 
 describe('SSE framing', () => {

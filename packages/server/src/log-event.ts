@@ -22,8 +22,8 @@ export class LogEvent {
   /** Milliseconds since the epoch when the hub accepted the event (for age retention and latency). */
   readonly acceptedAt: number;
   #json: string | undefined;
-  /** `envelope.data` as JSON, when the broker has it already. */
-  readonly #dataJson: string | undefined;
+  /** `envelope.data` as JSON, when the broker has it already; dropped once `#json` holds it. */
+  #dataJson: string | undefined;
   #sseFrame: Buffer | undefined;
   #wsFrame: Buffer | undefined;
   #sseChunk: Buffer | undefined;
@@ -45,7 +45,11 @@ export class LogEvent {
 
   /** The envelope as JSON, serialized once, when first needed (an event nobody receives never is). */
   get json(): string {
-    return (this.#json ??= serializeEnvelope(this.envelope, this.#dataJson));
+    if (this.#json === undefined) {
+      this.#json = serializeEnvelope(this.envelope, this.#dataJson);
+      this.#dataJson = undefined;
+    }
+    return this.#json;
   }
 
   /** The SSE frame bytes: `id:` line, `data:` line, blank line. */

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import express from 'express';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import WebSocket from 'ws';
 import { createHub, type Hub, type HubOptions } from '../src/index.js';
 import { openSse, WsSubscriber } from './helpers/clients.js';
-import { publish } from './helpers/hub.js';
+import { publish, waitUntil } from './helpers/hub.js';
 
 /** A hub for embedding: quiet, with short shutdown timings. */
 function embeddedHub(options: HubOptions = {}): Hub {
@@ -234,6 +234,59 @@ describe('embedding', () => {
     } finally {
       await hub.close();
       await closeServer(server);
+    }
+  });
+
+  it('settles a publish whose client went away before the hub read its body (counted as invalid_request)', async () => {
+    const hub = embeddedHub();
+    // An app that does something slow first (an auth lookup, say): the client is gone by the time the hub reads.
+    const server = createServer((req, res) => {
+      req.once('close', () => {
+        if (!hub.handleRequest(req, res)) res.writeHead(404).end();
+      });
+    });
+    const url = await urlOf(server.listen(0, '127.0.0.1'));
+    const rejected = async (): Promise<number> => {
+      const text = await hub.metrics.registry.metrics();
+      return Number(/herald_requests_rejected_total\{code="invalid_request"\} (\d+)/.exec(text)?.[1] ?? 0);
+    };
+    try {
+      const socket = connect(Number(new URL(url).port), '127.0.0.1');
+      await once(socket, 'connect');
+      // Headers and half the body, then the client is gone.
+      socket.write('POST /publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n{"topic":"a",');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      socket.destroy();
+      await waitUntil(async () => (await rejected()) === 1, 'the abandoned publish to be answered and counted');
+    } finally {
+      await hub.close();
+      await closeServer(server);
+    }
+  });
+
+  it('publishes through Express when express.raw() or express.text() read the JSON body as text', async () => {
+    for (const reader of [express.raw({ type: 'application/json' }), express.text({ type: 'application/json' })]) {
+      const hub = embeddedHub({ maxBodyBytes: 1024 });
+      const app = express();
+      app.use(reader);
+      app.use(hub.middleware());
+      const server = app.listen(0, '127.0.0.1');
+      const url = await urlOf(server);
+      try {
+        const ok = await publish(url, [{ topic: 'embed/raw', data: 1 }, { topic: 'embed/raw', data: 2 }]);
+        assert.equal(ok.status, 201);
+        assert.equal(ok.body.ids.length, 2);
+        const bad = await publish(url, '{"topic":', { 'content-type': 'application/json' });
+        assert.equal(bad.status, 400);
+        assert.equal(bad.body.error.code, 'invalid_json');
+        // The app's reader allows 100 KB; the hub's own limit still applies to what it read.
+        const big = await publish(url, { topic: 'embed/raw', data: 'x'.repeat(2000) });
+        assert.equal(big.status, 413);
+        assert.equal(big.body.error.code, 'payload_too_large');
+      } finally {
+        await hub.close();
+        await closeServer(server);
+      }
     }
   });
 

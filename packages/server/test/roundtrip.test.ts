@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { openSse, WsSubscriber } from './helpers/clients.js';
-import { publish, startHub, type RunningHub } from './helpers/hub.js';
+import { publish, startHub, waitUntil, type RunningHub } from './helpers/hub.js';
+import { RawWsClient } from './helpers/raw-ws.js';
 
 describe('round trip', () => {
   let running: RunningHub;
@@ -82,6 +83,21 @@ describe('round trip', () => {
     assert.equal(marker['type'], 'pong');
     assert.equal(ws.inbox.events.length, 1, 'no event after unsubscribe');
     ws.close();
+  });
+
+  it('answers a window of WebSocket publishes sent in one TCP write with one reply each, in order', async () => {
+    const client = await RawWsClient.open(running.port, '/ws?topic=window');
+    await waitUntil(() => client.messages.some((m) => m['type'] === 'connected'), 'connected');
+    const count = 30;
+    client.sendTexts(Array.from({ length: count }, (_, i) => JSON.stringify({ type: 'publish', topic: 'window', data: i, ref: i + 1 })));
+    await waitUntil(() => client.messages.filter((m) => m['type'] === 'published').length === count, `${count} published replies`);
+    const replies = client.messages.filter((m) => m['type'] === 'published');
+    assert.deepEqual(replies.map((m) => m['ref']), Array.from({ length: count }, (_, i) => i + 1));
+    await waitUntil(() => client.messages.filter((m) => m['topic'] === 'window').length === count, `${count} events`);
+    const events = client.messages.filter((m) => m['topic'] === 'window');
+    assert.deepEqual(events.map((m) => m['data']), Array.from({ length: count }, (_, i) => i));
+    assert.deepEqual(events.map((m) => m['id']), replies.map((m) => m['id']), 'each reply names its event');
+    client.socket.destroy();
   });
 
   it('sends SSE with the documented headers', async () => {

@@ -6,7 +6,11 @@ export interface EventDraft {
   topic: string;
   type: string;
   data: unknown;
-  /** `data` as JSON, when validation serialized it already (to measure it); saves serializing it again. */
+  /**
+   * `data` as JSON, when validation serialized it already (to measure it); saves
+   * serializing it again. Trusted as is: only the hub's own validation sets it, to
+   * exactly `JSON.stringify(data)`. Brokers use it when present.
+   */
   dataJson?: string;
   /** Publisher-supplied id; the log generates one when absent. */
   id?: string;

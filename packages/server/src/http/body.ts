@@ -15,13 +15,22 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
   }
   // A framework that parsed the body (express.json(), even with strict: false) has
   // consumed the stream; its parse is used as is, and validation happens as usual.
+  // One that only read it (express.raw(), express.text()) leaves the text to parse.
   const parsed = (req as IncomingMessage & { body?: unknown }).body;
-  if (parsed !== undefined && !Buffer.isBuffer(parsed)) return parsed;
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) {
-    throw new HeraldError('payload_too_large', `the body is ${declared} bytes; the limit is ${limit}`);
+  let text: string;
+  if (Buffer.isBuffer(parsed) || typeof parsed === 'string') {
+    const size = Buffer.byteLength(parsed);
+    if (size > limit) throw new HeraldError('payload_too_large', `the body is ${size} bytes; the limit is ${limit}`);
+    text = parsed.toString();
+  } else if (parsed !== undefined) {
+    return parsed;
+  } else {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) {
+      throw new HeraldError('payload_too_large', `the body is ${declared} bytes; the limit is ${limit}`);
+    }
+    text = await readText(req, limit);
   }
-  const text = await readText(req, limit);
   try {
     return JSON.parse(text);
   } catch {
@@ -33,8 +42,12 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
 // promise per chunk and a stream wrapper per request, a measurable share of a
 // single-event publish.
 function readText(req: IncomingMessage, limit: number): Promise<string> {
-  // Read already (by middleware that left no req.body): there is nothing to parse.
+  // Read already by app code that kept nothing on req.body: there is nothing to parse.
   if (req.readableEnded) return Promise.resolve('');
+  // Gone while the hub was still identifying the client: no 'end' or 'close' will follow.
+  if (req.destroyed) {
+    return Promise.reject(new HeraldError('invalid_request', 'the request ended before its body was complete'));
+  }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

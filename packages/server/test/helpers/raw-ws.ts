@@ -51,6 +51,20 @@ export class RawWsClient {
     });
   }
 
+  /** Sends text frames (masked, as a client must), all in one TCP write. */
+  sendTexts(texts: readonly string[]): void {
+    const frames = texts.map((text) => {
+      const payload = Buffer.from(text);
+      const length = payload.length;
+      const header = length < 126 ? Buffer.from([0x81, 0x80 | length]) : Buffer.from([0x81, 0x80 | 126, length >> 8, length & 0xff]);
+      if (length > 0xffff) throw new Error('sendTexts: frames over 64 KiB are not needed by the tests');
+      const mask = randomBytes(4);
+      const masked = Buffer.from(payload.map((byte, i) => byte ^ mask[i % 4]!));
+      return Buffer.concat([header, mask, masked]);
+    });
+    this.socket.write(Buffer.concat(frames));
+  }
+
   /** Decoded JSON of every text frame so far. */
   get messages(): Array<Record<string, unknown>> {
     return this.frames.filter((f) => f.opcode === 1).map((f) => JSON.parse(f.payload.toString('utf8')) as Record<string, unknown>);
