@@ -184,8 +184,10 @@ function reject(hub: Hub, connection: WsConnection, code: ErrorCode): void {
   connection.close(code);
 }
 
+/** Adds `ref` to a reply built for it (set, not spread: a spread copy takes V8's slow clone path). */
 function withRef<T extends object>(message: T, ref: Ref | undefined): T & { ref?: Ref } {
-  return ref === undefined ? message : { ...message, ref };
+  if (ref !== undefined) (message as T & { ref?: Ref }).ref = ref;
+  return message;
 }
 
 function rawText(data: RawData): string {
