@@ -56,8 +56,8 @@ export class RawWsClient {
     const frames = texts.map((text) => {
       const payload = Buffer.from(text);
       const length = payload.length;
-      const header = length < 126 ? Buffer.from([0x81, 0x80 | length]) : Buffer.from([0x81, 0x80 | 126, length >> 8, length & 0xff]);
       if (length > 0xffff) throw new Error('sendTexts: frames over 64 KiB are not needed by the tests');
+      const header = length < 126 ? Buffer.from([0x81, 0x80 | length]) : Buffer.from([0x81, 0x80 | 126, length >> 8, length & 0xff]);
       const mask = randomBytes(4);
       const masked = Buffer.from(payload.map((byte, i) => byte ^ mask[i % 4]!));
       return Buffer.concat([header, mask, masked]);
