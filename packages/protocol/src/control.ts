@@ -15,6 +15,31 @@ export interface ConnectedMessage {
   heartbeat: number;
   /** True when the connection resumed from a known id with nothing missing. */
   resumed: boolean;
+  /**
+   * The connection's resume position from this moment: the id to resume from if it
+   * drops before its first event (SSE also sends it as the frame's `id:` field, so
+   * plain EventSource keeps it). After a resume it is the id resumed from.
+   */
+  lastEventId?: string;
+}
+
+/**
+ * Delivery has stopped because this hub node cannot read the event log (Redis is
+ * down, stalled or partitioned). The connection stays open; `resumed` (after any
+ * `reset`) follows when delivery continues.
+ */
+export interface PausedMessage {
+  type: 'paused';
+  /** Why: today always `log_unavailable`. */
+  reason: 'log_unavailable';
+}
+
+/**
+ * Delivery continues after `paused`. When events were lost meanwhile, a `reset` per
+ * affected topic comes first; otherwise nothing was missed.
+ */
+export interface ResumedMessage {
+  type: 'resumed';
 }
 
 /** Sent every heartbeat interval so clients can detect a dead connection. */
@@ -88,4 +113,6 @@ export type ControlMessage =
   | UnsubscribedMessage
   | PongMessage
   | PublishedMessage
-  | RefreshedMessage;
+  | RefreshedMessage
+  | PausedMessage
+  | ResumedMessage;

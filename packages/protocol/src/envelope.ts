@@ -38,6 +38,8 @@ export const CONTROL_TYPES = [
   'pong',
   'published',
   'refreshed',
+  'paused',
+  'resumed',
 ] as const;
 
 /** A control-message type name. */

@@ -92,7 +92,7 @@ describe('assertEventType', () => {
   it('reserves the name of every control message', () => {
     assert.deepEqual(
       [...CONTROL_TYPES],
-      ['connected', 'heartbeat', 'reset', 'error', 'subscribed', 'unsubscribed', 'pong', 'published', 'refreshed'],
+      ['connected', 'heartbeat', 'reset', 'error', 'subscribed', 'unsubscribed', 'pong', 'published', 'refreshed', 'paused', 'resumed'],
     );
     for (const name of CONTROL_TYPES) {
       throwsCode(() => assertEventType(name), 'reserved_type', name);
