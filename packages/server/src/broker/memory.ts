@@ -156,6 +156,46 @@ export class MemoryBroker implements Broker {
       this.#offset = 0;
     }
   }
+
+  /**
+   * Loads events of an earlier run (in log order, oldest first) into a log that has
+   * never held an event, with their own ids and times; used by the outbox relay to
+   * refill history after a restart. They become history, as the events a shared log
+   * already holds when a node starts: `head()` moves to the last one and `read()`
+   * replays them, but they are not passed to the tail listener, so no live
+   * subscriber receives them as new. Every id is a publisher id, deduplicated like
+   * an appended one. Retention applies at once (`maxEvents`, `maxAgeMs` from each
+   * event's `acceptedAt`). All or nothing: throws, restoring nothing, when the log
+   * has held an event, or an id is reserved (see RESERVED_ID) or repeated.
+   */
+  restore(events: readonly RestoredEvent[]): void {
+    if (this.#lastSeq !== 0) throw new Error('MemoryBroker: restore() needs a log that has never held an event');
+    assertPublisherIds(events);
+    const ids = new Set<string>();
+    for (const event of events) {
+      if (ids.has(event.id)) throw new Error(`MemoryBroker: restore() got the id ${JSON.stringify(event.id)} twice`);
+      ids.add(event.id);
+    }
+    // Age retention walks from the oldest event and stops at the first young one, so
+    // acceptedAt must not decrease; the envelope keeps each event's own time.
+    let floor = -Infinity;
+    for (const event of events) {
+      floor = Math.max(floor, event.acceptedAt);
+      const seq = ++this.#lastSeq;
+      this.#publisherIds.set(event.id, seq);
+      const envelope = { id: event.id, topic: event.topic, type: event.type, data: event.data, timestamp: new Date(event.acceptedAt).toISOString() };
+      this.#events.push(new LogEvent(envelope, positionOf(seq), floor, event.dataJson));
+    }
+    this.#trim();
+  }
+}
+
+/** An event of an earlier run, for {@link MemoryBroker.restore}. */
+export interface RestoredEvent extends EventDraft {
+  /** The event's id as clients know it (a publisher id, such as `outbox-42`). */
+  id: string;
+  /** When the event was first accepted, in milliseconds since the epoch: its `timestamp`, and the start of its age. */
+  acceptedAt: number;
 }
 
 MemoryBroker satisfies new (options?: MemoryBrokerOptions) => Broker;

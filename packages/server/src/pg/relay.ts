@@ -5,6 +5,8 @@ import type { EventDraft } from '../broker/broker.js';
 import type { Hub } from '../hub.js';
 import { toDraft } from '../publish-input.js';
 import { SourceReporter } from '../source-input.js';
+import { refillMemoryLog } from './refill.js';
+import { quoteIdentifier } from './sql.js';
 
 /** Settings of {@link OutboxRelay}. */
 export interface OutboxRelayOptions {
@@ -20,6 +22,12 @@ export interface OutboxRelayOptions {
   batchSize?: number;
   /** How often a node without the relay lock tries to take it, in milliseconds. Default 2,000. */
   lockRetryMs?: number;
+  /**
+   * Whether a relay that takes the lock while the hub's log is an empty MemoryBroker
+   * first loads the newest retained, already-relayed rows into it (see refill.ts), so
+   * clients resuming from an `outbox-…` id across a hub restart are not reset. Default true.
+   */
+  refillHistory?: boolean;
   logger?: Logger;
 }
 
@@ -55,6 +63,8 @@ export class OutboxRelay {
   #retry: NodeJS.Timeout | undefined;
   #drainFailing = false;
   #connecting = false;
+  /** The outbox schema resolved at connect, quoted: every query names its tables with it. */
+  #schema = '';
 
   constructor(hub: Hub, options: OutboxRelayOptions) {
     this.#hub = hub;
@@ -65,6 +75,7 @@ export class OutboxRelay {
       cleanupIntervalMs: options.cleanupIntervalMs ?? 60_000,
       batchSize: options.batchSize ?? 500,
       lockRetryMs: options.lockRetryMs ?? 2000,
+      refillHistory: options.refillHistory ?? true,
     };
     this.#log = options.logger;
     this.#reporter = new SourceReporter(hub, 'outbox', options.logger);
@@ -99,8 +110,8 @@ export class OutboxRelay {
     let total = 0;
     for (;;) {
       const result = await client.query(
-        `DELETE FROM herald_outbox WHERE id IN (
-           SELECT o.id FROM herald_outbox o, herald_outbox_cursor c
+        `DELETE FROM ${this.#schema}.herald_outbox WHERE id IN (
+           SELECT o.id FROM ${this.#schema}.herald_outbox o, ${this.#schema}.herald_outbox_cursor c
            WHERE c.name = 'relay' AND o.seq <= c.last_seq AND o.created_at < now() - make_interval(secs => $1::double precision / 1000)
            LIMIT ${CLEANUP_BATCH})`,
         [this.#options.retentionMs],
@@ -141,13 +152,15 @@ export class OutboxRelay {
     // The client stays private until it holds the lock: ending a pg client in the
     // middle of connect() leaves connect() pending forever, so close() must not.
     this.#connecting = true;
-    let row: { schema: string; locked: boolean; installed: boolean };
+    let row: { schema: string | null; locked: boolean | null; installed: boolean | null };
     try {
       await client.connect();
-      const { rows } = await client.query<{ schema: string; locked: boolean; installed: boolean }>(
+      // The schema is read once, here; from then on every query names it, so what
+      // the relay reads cannot depend on what else the search_path holds.
+      const { rows } = await client.query<{ schema: string | null; locked: boolean | null; installed: boolean | null }>(
         `SELECT current_schema() AS schema,
                 pg_try_advisory_lock(hashtext(current_schema() || '.herald_outbox.relay')) AS locked,
-                to_regclass('herald_outbox') IS NOT NULL AS installed`,
+                to_regclass(quote_ident(current_schema()) || '.herald_outbox') IS NOT NULL AS installed`,
       );
       row = rows[0]!;
     } catch (error) {
@@ -157,19 +170,30 @@ export class OutboxRelay {
       this.#connecting = false;
     }
     const { schema, locked, installed } = row;
+    if (schema === null) {
+      // Nothing to relay until the schema exists; #attempt retries.
+      this.#log?.warn('outbox relay: the search_path of the Postgres URL names no existing schema; retrying');
+      await client.end().catch(() => undefined);
+      return;
+    }
     // Not the relay, or closed meanwhile: ending the session releases any lock it took.
-    if (!locked || this.#closed) {
+    if (locked !== true || this.#closed) {
       await client.end().catch(() => undefined);
       return;
     }
     this.#client = client;
-    if (!installed) {
+    this.#schema = quoteIdentifier(schema);
+    if (installed !== true) {
       this.#log?.warn({ schema }, 'outbox relay: herald_outbox does not exist in this schema; run `herald pg outbox install`');
+    } else if (this.#options.refillHistory) {
+      // Before any new row: the refilled history comes first, in commit order.
+      const restored = await refillMemoryLog(client, this.#schema, this.#hub, this.#log);
+      if (restored > 0) this.#log?.info({ schema, events: restored }, 'outbox relay: refilled the in-memory history from the outbox');
     }
     this.#holding = true;
     this.#log?.info({ schema }, 'outbox relay: this node relays the outbox');
     client.on('notification', () => void this.drain().catch(() => undefined));
-    await client.query(`LISTEN "herald_outbox.${schema.replaceAll('"', '""')}"`);
+    await client.query(`LISTEN ${quoteIdentifier(`herald_outbox.${schema}`)}`);
     this.#timers.push(setInterval(() => void this.drain().catch((error: unknown) => this.#reportDrainFailure(error)), this.#options.pollIntervalMs));
     this.#timers.push(setInterval(() => void this.cleanup().catch((e: unknown) => this.#log?.warn({ err: e }, 'outbox cleanup failed')), this.#options.cleanupIntervalMs));
     for (const timer of this.#timers) timer.unref();
@@ -208,7 +232,7 @@ export class OutboxRelay {
     if (client === undefined || !this.#holding || this.#closed) return false;
     const { rows } = await client.query<OutboxRow>(
       `SELECT o.id::text AS id, o.seq::text AS seq, o.topic, o.type, o.data
-       FROM herald_outbox o, herald_outbox_cursor c
+       FROM ${this.#schema}.herald_outbox o, ${this.#schema}.herald_outbox_cursor c
        WHERE c.name = 'relay' AND o.seq > c.last_seq
        ORDER BY o.seq LIMIT $1`,
       [this.#options.batchSize],
@@ -221,7 +245,7 @@ export class OutboxRelay {
       } catch (error) {
         // An invalid row can never be published; record why on the row and move on.
         this.#reporter.malformed(error);
-        await client.query('UPDATE herald_outbox SET error = $2 WHERE id = $1', [row.id, (error as Error).message]);
+        await client.query(`UPDATE ${this.#schema}.herald_outbox SET error = $2 WHERE id = $1`, [row.id, (error as Error).message]);
       }
     }
     if (drafts.length > 0) {
@@ -235,7 +259,7 @@ export class OutboxRelay {
       this.#reporter.published(drafts.length);
     }
     this.#drainFailing = false;
-    await client.query(`UPDATE herald_outbox_cursor SET last_seq = $1 WHERE name = 'relay'`, [rows[rows.length - 1]!.seq]);
+    await client.query(`UPDATE ${this.#schema}.herald_outbox_cursor SET last_seq = $1 WHERE name = 'relay'`, [rows[rows.length - 1]!.seq]);
     return rows.length === this.#options.batchSize;
   }
 }

@@ -1,14 +1,44 @@
 /**
  * SQL that `herald pg ...` installs. Everything is created in the schema first on
- * the connection's search_path, and every name the hub relies on is derived from
- * that schema, so several Herald outboxes can share one database.
+ * the installer's search_path (`current_schema()`), and every name the hub relies on
+ * is derived from that schema, so several Herald outboxes can share one database.
+ *
+ * The SQL works whatever search_path the sessions that later write have: each
+ * statement is a DO block that reads the schema once, at install time, and splices
+ * it (quoted with `format('%I')`) into every name, and every installed function runs
+ * with its own `search_path = pg_catalog, pg_temp`. Without that, a capture trigger
+ * fired by a session whose search_path is `pg_catalog` cannot find `herald_publish`,
+ * and one whose search_path starts with another schema holding a `herald_outbox`
+ * writes its rows into that schema's outbox, for another hub. Resolving the schema
+ * in the database (rather than in the CLI) keeps one SQL text for running and for
+ * `--print`, which can go into a migration run under any schema.
  */
+
+/**
+ * Checks the install schema (`s`) inside a DO block: there must be one (the first
+ * search_path entry may name a schema that does not exist), and not a system one.
+ */
+const CHECK_SCHEMA = `
+  IF s IS NULL THEN
+    RAISE EXCEPTION 'herald: the search_path (%) names no existing schema to install into', current_setting('search_path')
+      USING ERRCODE = 'invalid_schema_name';
+  END IF;
+  IF s IN ('pg_catalog', 'information_schema') OR s LIKE 'pg\\_temp\\_%' OR s LIKE 'pg\\_toast%' THEN
+    RAISE EXCEPTION 'herald: will not install into the system schema %; put your schema first on the search_path', s
+      USING ERRCODE = 'invalid_schema_name';
+  END IF;`;
 
 /** The outbox: table, commit-order sequencing, wake-up NOTIFY and `herald_publish()`. */
 export const OUTBOX_INSTALL_SQL = `
-CREATE SEQUENCE IF NOT EXISTS herald_outbox_seq;
+-- Herald's outbox, installed in the first schema of the search path.
+DO $herald$
+DECLARE
+  s text := current_schema();
+BEGIN${CHECK_SCHEMA}
+  EXECUTE format($install$
+CREATE SEQUENCE IF NOT EXISTS %1$I.herald_outbox_seq;
 
-CREATE TABLE IF NOT EXISTS herald_outbox (
+CREATE TABLE IF NOT EXISTS %1$I.herald_outbox (
   id         bigserial PRIMARY KEY,
   -- Commit order: assigned at commit time (see herald_outbox_sequence), NULL until then.
   seq        bigint UNIQUE,
@@ -21,46 +51,72 @@ CREATE TABLE IF NOT EXISTS herald_outbox (
 );
 
 -- The relay's progress: every row with seq <= last_seq is in the Herald log.
-CREATE TABLE IF NOT EXISTS herald_outbox_cursor (
+CREATE TABLE IF NOT EXISTS %1$I.herald_outbox_cursor (
   name     text PRIMARY KEY,
   last_seq bigint NOT NULL DEFAULT 0
 );
-INSERT INTO herald_outbox_cursor (name) VALUES ('relay') ON CONFLICT DO NOTHING;
+INSERT INTO %1$I.herald_outbox_cursor (name) VALUES ('relay') ON CONFLICT DO NOTHING;
 
 -- Runs at commit (deferred). The transaction-scoped advisory lock is held until
 -- this transaction ends, so a later-committing transaction cannot take a number
 -- before this one is visible: seq order is commit order, and a reader that has
 -- seen seq n has seen everything below n. It also wakes the relay.
-CREATE OR REPLACE FUNCTION herald_outbox_sequence() RETURNS trigger
-LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION %1$I.herald_outbox_sequence() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
-  PERFORM pg_advisory_xact_lock(hashtext(TG_TABLE_SCHEMA || '.herald_outbox.commit'));
-  UPDATE herald_outbox SET seq = nextval('herald_outbox_seq') WHERE id = NEW.id;
-  PERFORM pg_notify('herald_outbox.' || TG_TABLE_SCHEMA, '');
+  PERFORM pg_advisory_xact_lock(hashtext(TG_TABLE_SCHEMA::text || '.herald_outbox.commit'));
+  UPDATE %1$I.herald_outbox SET seq = nextval(%2$L::regclass) WHERE id = NEW.id;
+  PERFORM pg_notify('herald_outbox.' || TG_TABLE_SCHEMA::text, '');
   RETURN NULL;
 END
-$$;
+$fn$;
 
-DROP TRIGGER IF EXISTS herald_outbox_sequence ON herald_outbox;
+DROP TRIGGER IF EXISTS herald_outbox_sequence ON %1$I.herald_outbox;
 CREATE CONSTRAINT TRIGGER herald_outbox_sequence
-  AFTER INSERT ON herald_outbox
+  AFTER INSERT ON %1$I.herald_outbox
   DEFERRABLE INITIALLY DEFERRED
-  FOR EACH ROW EXECUTE FUNCTION herald_outbox_sequence();
+  FOR EACH ROW EXECUTE FUNCTION %1$I.herald_outbox_sequence();
 
 -- Call inside your own transaction: the event exists exactly when it commits.
-CREATE OR REPLACE FUNCTION herald_publish(topic text, type text, data jsonb) RETURNS bigint
-LANGUAGE sql AS $$
-  INSERT INTO herald_outbox (topic, type, data) VALUES (topic, coalesce(type, 'message'), coalesce(data, 'null'::jsonb)) RETURNING id
-$$;
+CREATE OR REPLACE FUNCTION %1$I.herald_publish(topic text, type text, data jsonb) RETURNS bigint
+LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $fn$
+  INSERT INTO %1$I.herald_outbox (topic, type, data) VALUES (topic, coalesce(type, 'message'), coalesce(data, 'null'::jsonb)) RETURNING id
+$fn$;
+$install$, s, format('%I.herald_outbox_seq', s));
+END
+$herald$;
 `;
 
-/** Removes the outbox and everything that uses it. */
+/**
+ * Removes the outbox and everything that uses it: the capture functions of the
+ * schema go too (CASCADE drops their triggers), since a capture trigger left
+ * behind would make every write to its table fail once herald_publish is gone.
+ */
 export const OUTBOX_UNINSTALL_SQL = `
-DROP FUNCTION IF EXISTS herald_publish(text, text, jsonb);
-DROP TABLE IF EXISTS herald_outbox CASCADE;
-DROP TABLE IF EXISTS herald_outbox_cursor;
-DROP FUNCTION IF EXISTS herald_outbox_sequence();
-DROP SEQUENCE IF EXISTS herald_outbox_seq;
+DO $herald$
+DECLARE
+  s text := current_schema();
+  capture text;
+BEGIN
+  IF s IS NULL THEN
+    RETURN;
+  END IF;
+  FOR capture IN
+    SELECT p.proname FROM pg_catalog.pg_proc p
+    WHERE p.pronamespace = (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = s)
+      AND p.proname LIKE 'herald\\_capture\\_%' AND p.pronargs = 0 AND p.prorettype = 'pg_catalog.trigger'::pg_catalog.regtype
+  LOOP
+    EXECUTE format('DROP FUNCTION %I.%I() CASCADE', s, capture);
+  END LOOP;
+  EXECUTE format($uninstall$
+DROP FUNCTION IF EXISTS %1$I.herald_publish(text, text, jsonb);
+DROP TABLE IF EXISTS %1$I.herald_outbox CASCADE;
+DROP TABLE IF EXISTS %1$I.herald_outbox_cursor;
+DROP FUNCTION IF EXISTS %1$I.herald_outbox_sequence();
+DROP SEQUENCE IF EXISTS %1$I.herald_outbox_seq;
+$uninstall$, s);
+END
+$herald$;
 `;
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
@@ -68,6 +124,11 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 /** Throws unless `name` is a plain SQL identifier (so it can be spliced into DDL safely). */
 export function assertIdentifier(name: string, what: string): void {
   if (!IDENTIFIER.test(name)) throw new Error(`${what} must be a plain identifier (letters, digits, _), got ${JSON.stringify(name)}`);
+}
+
+/** `name` as a quoted SQL identifier: exact whatever it contains (case, quotes, dots). */
+export function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
 }
 
 /** Settings of one captured table. */
@@ -78,11 +139,25 @@ export interface CaptureTable {
 }
 
 /**
+ * DO-block lines that set `target` to the schema-qualified, quoted name of `table`
+ * as the installer's search_path finds it (the table may live in another schema
+ * than the outbox), or leave it NULL. `table` is a checked plain identifier, spliced
+ * unquoted so that it folds to lower case exactly as it did in unqualified DDL.
+ */
+function resolveTable(table: string): string {
+  return `
+  SELECT format('%I.%I', n.nspname, c.relname) INTO target
+  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  WHERE c.oid = pg_catalog.to_regclass('${table}');`;
+}
+
+/**
  * A trigger per table that turns each row change into outbox events: topic
  * `<table>` (and `<table>/<key>` with a key column), type insert/update/delete,
  * data `{table, action, data, old_data, timestamp}`. Going through the outbox
  * rather than NOTIFY means changes made while no hub listens are kept, commit
- * order is preserved, and rows of any size arrive whole.
+ * order is preserved, and rows of any size arrive whole. The function lives in the
+ * outbox's schema and calls that schema's herald_publish by its qualified name.
  */
 export function captureInstallSql(tables: readonly CaptureTable[]): string {
   return tables
@@ -96,11 +171,22 @@ export function captureInstallSql(tables: readonly CaptureTable[]): string {
   row_key := coalesce(to_jsonb(NEW), to_jsonb(OLD)) ->> '${key}';
   -- Only plain topic segments: a key with '/' or spaces would not name one row.
   IF row_key ~ '^[A-Za-z0-9._~:@=+-]+$' AND row_key NOT IN ('.', '..') THEN
-    PERFORM herald_publish(TG_TABLE_NAME || '/' || row_key, lower(TG_OP), payload);
+    PERFORM %1$I.herald_publish(TG_TABLE_NAME || '/' || row_key, lower(TG_OP), payload);
   END IF;`;
       return `
-CREATE OR REPLACE FUNCTION herald_capture_${table}() RETURNS trigger
-LANGUAGE plpgsql AS $$
+-- Change capture of ${table}, through the outbox of the first schema of the search path.
+DO $herald$
+DECLARE
+  s text := current_schema();
+  target text;
+BEGIN${CHECK_SCHEMA}${resolveTable(table)}
+  IF target IS NULL THEN
+    RAISE EXCEPTION 'herald: relation "${table}" does not exist (search_path %)', current_setting('search_path')
+      USING ERRCODE = 'undefined_table';
+  END IF;
+  EXECUTE format($capture$
+CREATE OR REPLACE FUNCTION %1$I.herald_capture_${table}() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
   payload jsonb;
   row_key text;
@@ -111,13 +197,16 @@ BEGIN
     'data', CASE WHEN TG_OP = 'DELETE' THEN NULL ELSE to_jsonb(NEW) END,
     'old_data', CASE WHEN TG_OP = 'INSERT' THEN NULL ELSE to_jsonb(OLD) END,
     'timestamp', to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'));
-  PERFORM herald_publish(TG_TABLE_NAME, lower(TG_OP), payload);${perKey}
+  PERFORM %1$I.herald_publish(TG_TABLE_NAME::text, lower(TG_OP), payload);${perKey}
   RETURN NULL;
 END
-$$;
-DROP TRIGGER IF EXISTS herald_capture ON ${table};
-CREATE TRIGGER herald_capture AFTER INSERT OR UPDATE OR DELETE ON ${table}
-  FOR EACH ROW EXECUTE FUNCTION herald_capture_${table}();
+$fn$;
+DROP TRIGGER IF EXISTS herald_capture ON %2$s;
+CREATE TRIGGER herald_capture AFTER INSERT OR UPDATE OR DELETE ON %2$s
+  FOR EACH ROW EXECUTE FUNCTION %1$I.herald_capture_${table}();
+$capture$, s, target);
+END
+$herald$;
 `;
     })
     .join('\n');
@@ -128,7 +217,21 @@ export function captureDropSql(tables: readonly CaptureTable[]): string {
   return tables
     .map(({ table }) => {
       assertIdentifier(table, 'table');
-      return `DROP TRIGGER IF EXISTS herald_capture ON ${table};\nDROP FUNCTION IF EXISTS herald_capture_${table}();\n`;
+      return `
+DO $herald$
+DECLARE
+  s text := current_schema();
+  target text;
+BEGIN${resolveTable(table)}
+  IF target IS NOT NULL THEN
+    EXECUTE format('DROP TRIGGER IF EXISTS herald_capture ON %s', target);
+  END IF;
+  IF s IS NOT NULL THEN
+    EXECUTE format('DROP FUNCTION IF EXISTS %I.herald_capture_${table}()', s);
+  END IF;
+END
+$herald$;
+`;
     })
     .join('');
 }
