@@ -280,12 +280,12 @@ describe('Postgres change capture and outbox', { skip }, () => {
       assert.match(printed.stdout, /^BEGIN;\n/);
       assert.match(printed.stdout, /\nCOMMIT;\n$/);
       assert.match(printed.stdout, /herald_publish/);
-      assert.match(printed.stdout, /CREATE TABLE IF NOT EXISTS herald_outbox/);
-      assert.match(printed.stdout, /CREATE TRIGGER herald_capture AFTER INSERT OR UPDATE OR DELETE ON sessions/);
+      assert.match(printed.stdout, /CREATE TABLE IF NOT EXISTS %1\$I\.herald_outbox/, 'names are qualified with the schema (sql.ts)');
+      assert.match(printed.stdout, /to_regclass\('sessions'\)[^]*CREATE TRIGGER herald_capture AFTER INSERT OR UPDATE OR DELETE ON %2\$s/);
       assert.match(printed.stdout, /TG_TABLE_NAME \|\| '\/' \|\| row_key/, '--key adds the per-row topic');
       const outboxPrinted = await herald(['pg', 'outbox', 'install', '--print', '--postgres', s.url]);
       assert.equal(outboxPrinted.code, 0, outboxPrinted.stderr);
-      assert.match(outboxPrinted.stdout, /CREATE OR REPLACE FUNCTION herald_publish\(topic text, type text, data jsonb\)/);
+      assert.match(outboxPrinted.stdout, /CREATE OR REPLACE FUNCTION %1\$I\.herald_publish\(topic text, type text, data jsonb\)/);
       assert.deepEqual(await schemaObjects(s), empty, '--print changes nothing');
 
       const refused = await herald(['pg', 'triggers', '--table', 'sessions;drop', '--print']);

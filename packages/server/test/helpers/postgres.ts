@@ -79,3 +79,15 @@ export async function createTestSchema(): Promise<TestSchema> {
     },
   };
 }
+
+/**
+ * A new, connected client on DATABASE_URL whose search_path is `searchPath` (a
+ * comma-separated list without spaces, such as `pg_catalog` or `a,b`), as an app
+ * session configured some other way than the installer would be. The caller ends it.
+ */
+export async function connectWithSearchPath(searchPath: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: withSearchPath(DATABASE_URL, searchPath) });
+  client.on('error', () => undefined);
+  await client.connect();
+  return client;
+}
