@@ -176,15 +176,11 @@ export class MemoryBroker implements Broker {
       if (ids.has(event.id)) throw new Error(`MemoryBroker: restore() got the id ${JSON.stringify(event.id)} twice`);
       ids.add(event.id);
     }
-    // Age retention walks from the oldest event and stops at the first young one, so
-    // acceptedAt must not decrease; the envelope keeps each event's own time.
-    let floor = -Infinity;
     for (const event of events) {
-      floor = Math.max(floor, event.acceptedAt);
       const seq = ++this.#lastSeq;
       this.#publisherIds.set(event.id, seq);
       const envelope = { id: event.id, topic: event.topic, type: event.type, data: event.data, timestamp: new Date(event.acceptedAt).toISOString() };
-      this.#events.push(new LogEvent(envelope, positionOf(seq), floor, event.dataJson));
+      this.#events.push(new LogEvent(envelope, positionOf(seq), event.acceptedAt, event.dataJson));
     }
     this.#trim();
   }
