@@ -29,7 +29,7 @@ describe('MemoryBroker.restore', () => {
     try {
       broker.restore([old(1), old(2), old(3)]);
       assert.equal(broker.head(), '0000000000000003');
-      assert.deepEqual(tailed, [], 'live subscribers do not receive history again');
+      assert.equal(tailed.length, 0, 'live subscribers do not receive history again');
       const after1 = await broker.read('outbox-1', broker.head());
       assert.deepEqual(okIds(after1), ['outbox-2', 'outbox-3']);
       assert.ok(after1.ok);
