@@ -183,6 +183,7 @@ describe("Postgres SQL whatever the writer's search_path", { skip }, () => {
 
     const first = await herald(['pg', 'outbox', 'uninstall', '--postgres', both]);
     assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stderr, new RegExp(`uninstalled from schema "${a.schema}"`), 'the CLI says which schema it changed');
     assert.deepEqual(await installed(a), ['t'], "A's outbox, function and capture trigger are gone");
     await a.query(`INSERT INTO t (id, v) VALUES ('r1', 1)`);
     // A second uninstall finds nothing in A and must not reach B through the search_path.

@@ -10,18 +10,24 @@ export function databaseUrl(flag: string | undefined, env: NodeJS.ProcessEnv): s
   return url;
 }
 
-/** Runs SQL in one transaction, or prints it. */
-export async function applySql(sql: string, options: { url?: string | undefined; print: boolean; env: NodeJS.ProcessEnv }): Promise<void> {
+/**
+ * Runs SQL in one transaction, or prints it. Resolves with the schema it ran in
+ * (the first of the connection's search_path, where the SQL in sql.ts installs),
+ * or undefined when it printed.
+ */
+export async function applySql(sql: string, options: { url?: string | undefined; print: boolean; env: NodeJS.ProcessEnv }): Promise<string | undefined> {
   if (options.print) {
     process.stdout.write(`BEGIN;\n${sql.trim()}\nCOMMIT;\n`);
-    return;
+    return undefined;
   }
   const client = new pg.Client({ connectionString: databaseUrl(options.url, options.env), application_name: 'herald-cli' });
   await client.connect();
   try {
     await client.query('BEGIN');
     await client.query(sql);
+    const { rows } = await client.query<{ schema: string | null }>('SELECT current_schema() AS schema');
     await client.query('COMMIT');
+    return rows[0]?.schema ?? undefined;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
@@ -56,8 +62,8 @@ export function registerPgCommands(program: Command, collect: (value: string, pr
     .option('--postgres <url>', 'database; env DATABASE_URL')
     .option('--print', 'print the SQL instead of running it')
     .action(async (flags: { postgres?: string; print?: boolean }) => {
-      await applySql(OUTBOX_INSTALL_SQL, { url: flags.postgres, print: flags.print === true, env: process.env });
-      if (flags.print !== true) process.stderr.write('herald: outbox installed\n');
+      const schema = await applySql(OUTBOX_INSTALL_SQL, { url: flags.postgres, print: flags.print === true, env: process.env });
+      if (schema !== undefined) process.stderr.write(`herald: outbox installed in schema ${JSON.stringify(schema)}\n`);
     });
   outbox
     .command('uninstall')
@@ -65,7 +71,8 @@ export function registerPgCommands(program: Command, collect: (value: string, pr
     .option('--postgres <url>', 'database; env DATABASE_URL')
     .option('--print', 'print the SQL instead of running it')
     .action(async (flags: { postgres?: string; print?: boolean }) => {
-      await applySql(OUTBOX_UNINSTALL_SQL, { url: flags.postgres, print: flags.print === true, env: process.env });
+      const schema = await applySql(OUTBOX_UNINSTALL_SQL, { url: flags.postgres, print: flags.print === true, env: process.env });
+      if (schema !== undefined) process.stderr.write(`herald: outbox uninstalled from schema ${JSON.stringify(schema)}\n`);
     });
   pgCommand
     .command('triggers')
@@ -82,8 +89,11 @@ export function registerPgCommands(program: Command, collect: (value: string, pr
       } catch (error) {
         throw new ConfigError((error as Error).message);
       }
-      await applySql(triggersSql(tables, flags.drop === true), { url: flags.postgres, print: flags.print === true, env: process.env });
-      if (flags.print !== true) process.stderr.write(`herald: triggers ${flags.drop === true ? 'dropped' : 'installed'} on ${tables.map((t) => t.table).join(', ')}\n`);
+      const schema = await applySql(triggersSql(tables, flags.drop === true), { url: flags.postgres, print: flags.print === true, env: process.env });
+      if (schema !== undefined) {
+        const what = flags.drop === true ? 'dropped' : `installed (outbox in schema ${JSON.stringify(schema)})`;
+        process.stderr.write(`herald: triggers ${what} on ${tables.map((t) => t.table).join(', ')}\n`);
+      }
     });
 }
 
