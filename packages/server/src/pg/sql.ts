@@ -23,7 +23,7 @@ const CHECK_SCHEMA = `
     RAISE EXCEPTION 'herald: the search_path (%) names no existing schema to install into', current_setting('search_path')
       USING ERRCODE = 'invalid_schema_name';
   END IF;
-  IF s IN ('pg_catalog', 'information_schema') OR s LIKE 'pg\\_temp\\_%' OR s LIKE 'pg\\_toast%' THEN
+  IF s IN ('pg_catalog', 'information_schema') OR left(s, 8) IN ('pg_temp_', 'pg_toast') THEN
     RAISE EXCEPTION 'herald: will not install into the system schema %; put your schema first on the search_path', s
       USING ERRCODE = 'invalid_schema_name';
   END IF;`;
@@ -104,7 +104,7 @@ BEGIN
   FOR capture IN
     SELECT p.proname FROM pg_catalog.pg_proc p
     WHERE p.pronamespace = (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = s)
-      AND p.proname LIKE 'herald\\_capture\\_%' AND p.pronargs = 0 AND p.prorettype = 'pg_catalog.trigger'::pg_catalog.regtype
+      AND left(p.proname, 15) = 'herald_capture_' AND p.pronargs = 0 AND p.prorettype = 'pg_catalog.trigger'::pg_catalog.regtype
   LOOP
     EXECUTE format('DROP FUNCTION %I.%I() CASCADE', s, capture);
   END LOOP;
