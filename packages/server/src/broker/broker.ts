@@ -151,7 +151,8 @@ export interface Broker {
    * - No fencing: an action begun while held (an append in flight) may complete after
    *   `held()` turned false, so keep actions short or idempotent.
    * A log owned by one node (MemoryBroker) grants each name to one lease at a time in
-   * process, at once. Throws TypeError for an empty name, or when the broker has not started.
+   * process, at once. Throws TypeError for an empty name; RedisBroker also before
+   * start() and after close(). close() releases the leases still open.
    */
   lease(name: string, options?: LeaseOptions): Lease;
 
