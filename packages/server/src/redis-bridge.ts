@@ -116,10 +116,14 @@ export class RedisBridge {
  */
 export function leaseBridge(hub: Hub, kind: string, channel: string, topic: string, eligible: () => boolean, log: Logger | undefined): Lease {
   const name = `${kind}:${channel}=${topic}`;
-  return hub.broker.lease(name, {
+  const lease = hub.broker.lease(name, {
     eligible,
     onChange: (held) => log?.info({ lease: name, held }, held ? `${kind}: this node now bridges ${channel}` : `${kind}: this node no longer bridges ${channel}`),
   });
+  void lease.ready.then(() => {
+    if (!lease.held()) log?.info({ lease: name, held: false }, `${kind}: another node bridges ${channel}; standing by`);
+  });
+  return lease;
 }
 
 /** Publishes one source message, counting it as published, malformed or failed. */
