@@ -8,7 +8,8 @@ runBrokerContract(
   'redis',
   async ({ maxEvents }) => {
     const prefix = testPrefix();
-    return { broker: new RedisBroker({ url: REDIS_URL, prefix, maxEvents, blockMs: 200 }), cleanup: () => dropPrefix(prefix) };
+    const make = (): RedisBroker => new RedisBroker({ url: REDIS_URL, prefix, maxEvents, blockMs: 200 });
+    return { broker: make(), peer: make, cleanup: () => dropPrefix(prefix) };
   },
   skip,
 );

@@ -8,23 +8,38 @@ import type { Broker, LogEvent } from '../src/index.js';
 import { HeraldError } from '../src/index.js';
 import { waitUntil } from './helpers/hub.js';
 
-/** Makes a fresh, empty broker keeping at most `maxEvents` events. */
-export type BrokerFactory = (settings: { maxEvents: number }) => Promise<{ broker: Broker; cleanup(): Promise<void> }>;
+/**
+ * Makes a fresh, empty broker keeping at most `maxEvents` events. `peer`, where the
+ * broker can share its log, makes another broker on the same log (as another node's).
+ */
+export type BrokerFactory = (settings: { maxEvents: number }) => Promise<{ broker: Broker; peer?: () => Broker; cleanup(): Promise<void> }>;
 
 interface Started {
   broker: Broker;
   seen: LogEvent[];
+  /** Started brokers on the same log: this one, and a started peer where the broker has one. */
+  nodes(): Promise<Broker[]>;
   cleanup(): Promise<void>;
 }
 
 async function start(factory: BrokerFactory, maxEvents = 1000): Promise<Started> {
-  const { broker, cleanup } = await factory({ maxEvents });
+  const { broker, peer, cleanup } = await factory({ maxEvents });
   const seen: LogEvent[] = [];
   await broker.start((events) => seen.push(...events));
+  const peers: Broker[] = [];
   return {
     broker,
     seen,
+    nodes: async () => {
+      if (peer !== undefined && peers.length === 0) {
+        const other = peer();
+        await other.start(() => undefined);
+        peers.push(other);
+      }
+      return [broker, ...peers];
+    },
     cleanup: async () => {
+      for (const other of peers) await other.close();
       await broker.close();
       await cleanup();
     },
@@ -154,6 +169,76 @@ export function runBrokerContract(name: string, factory: BrokerFactory, skip: st
       } finally {
         await cleanup();
       }
+    });
+
+    it('lease: at most one holder among several leases of one name, on every broker of the log', async () => {
+      const { nodes, cleanup } = await start(factory);
+      try {
+        const brokers = await nodes();
+        // A short TTL, so the sampling below spans several renewals on brokers that renew.
+        const leases = [0, 1, 2, 3].map((i) => brokers[i % brokers.length]!.lease('bridge', { ttlMs: 300 }));
+        await Promise.all(leases.map((lease) => lease.ready));
+        await waitUntil(() => leases.some((lease) => lease.held()), 'a holder');
+        const until = Date.now() + 500;
+        while (Date.now() < until) {
+          assert.ok(leases.filter((lease) => lease.held()).length <= 1, 'never two holders at once');
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+        await Promise.all(leases.map((lease) => lease.release()));
+        assert.ok(leases.every((lease) => !lease.held()), 'released leases are not held');
+      } finally {
+        await cleanup();
+      }
+    });
+
+    it('lease: a released lease is taken by another, and a released one is never held again', async () => {
+      const { nodes, cleanup } = await start(factory);
+      try {
+        const brokers = await nodes();
+        const changes: boolean[] = [];
+        const first = brokers[0]!.lease('relay', { ttlMs: 300, onChange: (held) => changes.push(held) });
+        await first.ready;
+        assert.equal(first.held(), true, 'the only lease of a name is held once ready');
+        const second = brokers[brokers.length - 1]!.lease('relay', { ttlMs: 300 });
+        await second.ready;
+        assert.equal(second.held(), false);
+        await first.release();
+        assert.equal(first.held(), false);
+        await waitUntil(() => second.held(), 'the other lease to take over');
+        assert.equal(first.held(), false);
+        assert.deepEqual(changes, [true, false]);
+        await second.release();
+      } finally {
+        await cleanup();
+      }
+    });
+
+    it('lease: names are independent', async () => {
+      const { nodes, cleanup } = await start(factory);
+      try {
+        const brokers = await nodes();
+        const a = brokers[0]!.lease('bridge:a');
+        const b = brokers[brokers.length - 1]!.lease('bridge:b');
+        await Promise.all([a.ready, b.ready]);
+        assert.equal(a.held(), true);
+        assert.equal(b.held(), true);
+        await a.release();
+        assert.equal(b.held(), true, 'releasing one name leaves the other');
+        await b.release();
+      } finally {
+        await cleanup();
+      }
+    });
+
+    it('lease: closing the broker ends its leases; an empty name is refused', async () => {
+      const { broker, cleanup } = await start(factory);
+      const lease = broker.lease('bridge');
+      await lease.ready;
+      assert.equal(lease.held(), true);
+      assert.throws(() => broker.lease(''), TypeError);
+      await broker.close();
+      assert.equal(lease.held(), false);
+      await cleanup();
     });
 
     it('rejects appends after close', async () => {

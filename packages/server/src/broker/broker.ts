@@ -54,6 +54,45 @@ export function assertPublisherIds(drafts: readonly EventDraft[]): void {
  */
 export type TailListener = (events: readonly LogEvent[], gap?: boolean) => void;
 
+/** How long a lease lasts without renewal unless a caller asks otherwise, in milliseconds. */
+export const LEASE_TTL_MS = 3000;
+
+/** Settings of one {@link Lease}. */
+export interface LeaseOptions {
+  /**
+   * How long a claim lasts without renewal, in milliseconds; the holder renews every
+   * third of it, and a dead holder's lease is taken over within about this long.
+   * Default {@link LEASE_TTL_MS} (3,000). Brokers of a single node ignore it.
+   */
+  ttlMs?: number;
+  /**
+   * Whether this node can do the leased work right now (say, its source connection
+   * is up). While false the lease is neither taken nor kept, so a node that could
+   * act takes over. Default: always. Brokers of a single node ignore it.
+   */
+  eligible?: () => boolean;
+  /** Told `true` when the lease is taken and `false` when it is lost or released; never for the initial "not held". */
+  onChange?: (held: boolean) => void;
+}
+
+/**
+ * An exclusive, expiring role (such as "the node that bridges channel c") among
+ * every node sharing one log. Obtained from {@link Broker.lease}.
+ */
+export interface Lease {
+  /** The name it was taken under. */
+  readonly name: string;
+  /**
+   * True while this holder may act. Ask at each action: it turns false by itself,
+   * from the local monotonic clock, before the claim could lapse in the shared store.
+   */
+  held(): boolean;
+  /** Settles (never rejects) once the first attempt to take the lease has been answered or has failed. */
+  readonly ready: Promise<void>;
+  /** Stops renewing and gives the lease up, so another node can take it at its next try. Idempotent. */
+  release(): Promise<void>;
+}
+
 /**
  * The hub's one totally ordered, bounded event log. Implementations: MemoryBroker
  * (single node) and, later, a Redis one; test/broker-contract.ts is the contract
@@ -95,6 +134,27 @@ export interface Broker {
    * cannot prove it still holds every event after `after`.
    */
   read(after: string, until: string | null): Promise<ReadResult>;
+
+  /**
+   * An exclusive role among every node sharing this log, for work only one of them
+   * may do (bridging a pub/sub channel that reaches all of them). What may be trusted:
+   * - At most one holder at a time: among all leases of one name on every broker
+   *   sharing the log, at most one `held()` is true at any instant, as long as the
+   *   clocks involved (each node's monotonic clock and the store's expiry clock) run
+   *   within 1% of each other's rate and the store's clock is never stepped.
+   * - A holder that cannot renew stops acting before its lease can lapse: `held()`
+   *   turns false on its own once the last confirmed claim, counted from when it was
+   *   sent and less the drift margin, runs out; no callback or timer is needed.
+   * - Takeover: when a holder dies without releasing, another eligible lease of the
+   *   name becomes held within `ttlMs` (plus a round trip) of the holder's last renewal;
+   *   after `release()`, within a third of `ttlMs`.
+   * - No fencing: an action begun while held (an append in flight) may complete after
+   *   `held()` turned false, so keep actions short or idempotent.
+   * A log owned by one node (MemoryBroker) grants each name to one lease at a time in
+   * process, at once. Throws TypeError for an empty name; RedisBroker also before
+   * start() and after close(). close() releases the leases still open.
+   */
+  lease(name: string, options?: LeaseOptions): Lease;
 
   /** True while the log accepts appends. */
   isReady(): boolean;

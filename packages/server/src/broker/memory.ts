@@ -1,7 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { HeraldError } from '@herald/protocol';
 import { LogEvent } from '../log-event.js';
-import { assertPublisherIds, type AppendResult, type Broker, type EventDraft, type ReadResult, type TailListener } from './broker.js';
+import {
+  assertPublisherIds,
+  type AppendResult,
+  type Broker,
+  type EventDraft,
+  type Lease,
+  type LeaseOptions,
+  type ReadResult,
+  type TailListener,
+} from './broker.js';
+import { LocalLeases } from './local-leases.js';
 
 /** Positions are sequence numbers padded to a fixed width, so they compare as strings. */
 function positionOf(seq: number): string {
@@ -43,6 +53,7 @@ export class MemoryBroker implements Broker {
   #listener: TailListener | undefined;
   #sweep: NodeJS.Timeout | undefined;
   #closed = false;
+  readonly #leases = new LocalLeases();
 
   constructor(options: MemoryBrokerOptions = {}) {
     this.#maxEvents = options.maxEvents ?? DEFAULT_MAX_EVENTS;
@@ -112,8 +123,14 @@ export class MemoryBroker implements Broker {
     return !this.#closed;
   }
 
+  /** This process owns the log, so a lease is held at once unless another lease of the name is open here. */
+  lease(name: string, options?: LeaseOptions): Lease {
+    return this.#leases.lease(name, options);
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
+    this.#leases.close();
     if (this.#sweep !== undefined) clearInterval(this.#sweep);
   }
 

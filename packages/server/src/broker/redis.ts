@@ -4,6 +4,9 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { LogEvent } from '../log-event.js';
 import { assertPublisherIds, type AppendResult, type Broker, type EventDraft, type ReadResult, type TailListener } from './broker.js';
+import type { Lease, LeaseOptions } from './broker.js';
+import { assertLeaseName } from './local-leases.js';
+import { RedisLease } from './redis-lease.js';
 import { APPEND_SCRIPT, READ_SCRIPT, TRIM_SCRIPT } from './redis-scripts.js';
 
 /** Settings of the Redis log. */
@@ -76,6 +79,7 @@ export class RedisBroker implements Broker {
   #trimTimer: NodeJS.Timeout | undefined;
   #tailing: Promise<void> | undefined;
   #tailFailures = 0;
+  readonly #leases = new Set<RedisLease>();
 
   constructor(options: RedisBrokerOptions) {
     if (typeof options?.url !== 'string' || !/^rediss?:\/\//.test(options.url)) {
@@ -179,9 +183,19 @@ export class RedisBroker implements Broker {
     return !this.#closed && this.#client?.status === 'ready';
   }
 
+  /** A lease kept in the key `<prefix>lease:<name>` (see redis-lease.ts); open leases are released by close(). */
+  lease(name: string, options: LeaseOptions = {}): Lease {
+    assertLeaseName(name);
+    if (this.#client === undefined || this.#closed) throw new TypeError('RedisBroker: lease() needs a started broker that is not closed');
+    const lease = new RedisLease(this.#client, `${this.#options.prefix}lease:${name}`, name, options, this.#log, (done) => this.#leases.delete(done));
+    this.#leases.add(lease);
+    return lease;
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await Promise.all([...this.#leases].map((lease) => lease.release()));
     if (this.#trimTimer !== undefined) clearInterval(this.#trimTimer);
     this.#reader?.disconnect();
     await this.#tailing;
