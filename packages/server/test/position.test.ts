@@ -46,12 +46,20 @@ async function dispatched(running: RunningHub): Promise<void> {
   await waitUntil(() => running.hub.broker.head() !== null, 'the node to dispatch the event');
 }
 
+// Subscribers a test opened, closed after it even when it fails (an open EventSource keeps reconnecting).
+const opened: Array<{ close(): void }> = [];
+function track<T extends { close(): void }>(subscriber: T): T {
+  opened.push(subscriber);
+  return subscriber;
+}
+
 /** Runs `test` against a hub on a fresh log, then closes it. */
 async function withHub(log: LogUnderTest, test: (running: RunningHub) => Promise<void>): Promise<void> {
   const { running, cleanup } = await log.start();
   try {
     await test(running);
   } finally {
+    for (const subscriber of opened.splice(0)) subscriber.close();
     await running.close();
     await cleanup();
   }
@@ -64,7 +72,7 @@ for (const log of logs) {
         const proxy = await CuttableProxy.start(running.port);
         try {
           // The log is empty: the position names the start of the log.
-          const sse = await openSse(proxy.url, ['feed']);
+          const sse = track(await openSse(proxy.url, ['feed']));
           const connected = sse.inbox.control('connected')[0]!;
           assert.equal(typeof connected['lastEventId'], 'string', 'connected names the position');
           proxy.down();
@@ -90,7 +98,7 @@ for (const log of logs) {
         try {
           assert.equal((await publish(running.url, { topic: 'feed', data: 0, id: 'seed-1' })).status, 201);
           await dispatched(running);
-          const sse = await openSse(proxy.url, ['feed']);
+          const sse = track(await openSse(proxy.url, ['feed']));
           assert.notEqual(sse.inbox.control('connected')[0]!['lastEventId'], 'seed-1', 'a position, not the event id');
           proxy.down();
           const ids = [(await publish(running.url, { topic: 'feed', data: 1, id: 'next-1' })).body.ids[0], ...(await publishMany(running.url, 'feed', 3))];
@@ -108,12 +116,12 @@ for (const log of logs) {
 
     it('a raw WebSocket resumes with since = connected.lastEventId, and connected repeats that position', async () => {
       await withHub(log, async (running) => {
-        const first = await WsSubscriber.open(running.url, '?topic=feed');
+        const first = track(await WsSubscriber.open(running.url, '?topic=feed'));
         const position = first.inbox.control('connected')[0]!['lastEventId'] as string;
         assert.equal(typeof position, 'string');
         first.close();
         const ids = await publishMany(running.url, 'feed', 4);
-        const second = await WsSubscriber.open(running.url, `?topic=feed&since=${encodeURIComponent(position)}`);
+        const second = track(await WsSubscriber.open(running.url, `?topic=feed&since=${encodeURIComponent(position)}`));
         const connected = second.inbox.control('connected')[0]!;
         assert.equal(connected['resumed'], true);
         assert.equal(connected['lastEventId'], position, 'a resumed connection keeps the id it resumed from');
@@ -140,7 +148,7 @@ for (const log of logs) {
 
         const proxy = await CuttableProxy.start(running.port);
         try {
-          const sse = await openSse(proxy.url, ['a', 'b'], { lastEventId: 'gone-1' });
+          const sse = track(await openSse(proxy.url, ['a', 'b'], { lastEventId: 'gone-1' }));
           await waitUntil(() => sse.inbox.control('reset').length === 2, 'the resets');
           proxy.down();
           const ids = await publishMany(running.url, 'b', 3);
