@@ -31,12 +31,14 @@ export interface SubscribeDeps {
  *
  * 1. register the patterns, so every event dispatched from now on reaches the
  *    connection (held back while the replay runs);
- * 2. capture the log head: everything after it will arrive live;
+ * 2. capture the log head: everything after it will arrive live, so its
+ *    `positionId` is a resume position for the connection even before any event;
  * 3. read the log from `since` up to that head and write the matching events;
  * 4. release the held-back live events.
  *
  * `announce` runs once the patterns are registered and the outcome is known, before
- * any replayed event: it writes `connected` or `subscribed`. When the log cannot
+ * any replayed event: it writes `connected` (with the outcome's `lastEventId`) or
+ * `subscribed`. When the log cannot
  * prove it holds everything after `since`, a `reset` per newly added pattern
  * follows and the connection continues live. Patterns the connection already held
  * are neither replayed nor reset: they have been live on this connection all along
