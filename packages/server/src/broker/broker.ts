@@ -85,7 +85,8 @@ export interface Broker {
 
   /**
    * Position of the last event passed to the tail listener (see LogEvent.position),
-   * or null when the log held nothing when this node started and nothing since.
+   * or null when the log held nothing when this node started and nothing since. (A
+   * log emptied by retention may start at the position of its last removed event.)
    */
   head(): string | null;
 
