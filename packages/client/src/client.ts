@@ -49,6 +49,8 @@ export class HeraldClient {
   #connectedGeneration = -1;
   #goodbye: Loss['goodbye'];
   #lastEventId: string | undefined;
+  /** The current SSE attempt asked to resume (a `since`), so a `reset` may follow `connected`. */
+  #resumeAsked = false;
   /** Failed connection attempts in a row. */
   #failures = 0;
   /** auto mode: WebSocket could not connect, so SSE is used until `#switchTimer` tries WebSocket again. */
@@ -82,7 +84,10 @@ export class HeraldClient {
     return this.#state;
   }
 
-  /** The id of the last event received, from which the next connection resumes. */
+  /**
+   * Where the next connection resumes from: the id of the last event received or,
+   * before any, the position the hub named in `connected` (`lastEventId`).
+   */
   get lastEventId(): string | undefined {
     return this.#lastEventId;
   }
@@ -196,6 +201,7 @@ export class HeraldClient {
           // One resume position per SSE stream: the last event id, else the first `since` given.
           const since = kind === 'sse' ? this.#lastEventId ?? this.#subscriptions.list().find((s) => s.options.since !== undefined)?.options.since : undefined;
           if (kind === 'sse') this.#subscriptions.markUnresumable(() => since);
+          this.#resumeAsked = since !== undefined;
           this.#held = new Set(topics);
           this.#token = token ?? undefined;
           const factory = kind === 'sse' ? options.sse : options.websocket!;
@@ -290,6 +296,7 @@ export class HeraldClient {
     if (isEnvelope(message)) return this.#event(message as HeraldEvent);
     switch (message['type']) {
       case 'connected':
+        this.#adoptPosition(message);
         return this.#connected(generation, Number(message['heartbeat']));
       case 'subscribed':
         return this.#subscribed(message['ref']);
@@ -309,6 +316,21 @@ export class HeraldClient {
     if (!this.#seen.add(event.id)) return;
     this.#lastEventId = event.id;
     this.#subscriptions.dispatch(event);
+  }
+
+  /**
+   * Takes the hub's `connected.lastEventId` as the resume position while the client
+   * has none, so a drop before the first event resumes instead of losing what was
+   * published meanwhile. Only then: over WebSocket `connected` comes before the
+   * subscribes, so it must never replace a position the client already holds. And
+   * not when a `reset` may follow (an SSE resume that failed): a drop before the
+   * reset arrived would then resume past events the reset was to report.
+   */
+  #adoptPosition(message: Record<string, unknown>): void {
+    const position = message['lastEventId'];
+    if (this.#lastEventId !== undefined || typeof position !== 'string' || position === '') return;
+    if (this.#resumeAsked && message['resumed'] !== true) return;
+    this.#lastEventId = position;
   }
 
   #connected(generation: number, heartbeat: number): void {

@@ -18,8 +18,9 @@ export type HeraldEvent<Data = unknown> = Envelope<Data>;
 /**
  * Events on `topic` (the pattern as subscribed) may have been missed: reload state.
  * `unknown_id` and `expired` come from the hub (see protocol.md); `no_position`
- * comes from the client: the connection dropped before any event arrived, so there
- * was no id to resume from.
+ * comes from the client: the connection dropped before any event arrived and the
+ * hub named no position in `connected` (a hub from before `connected.lastEventId`),
+ * so there was nothing to resume from. Current hubs always name one.
  */
 export interface ResetNotice {
   topic: string;

@@ -63,9 +63,11 @@ export class FakeConnection {
     readonly handlers: TransportHandlers,
   ) {}
 
-  /** The hub's first message. */
-  connected(heartbeat = 1000): void {
-    this.handlers.onMessage({ type: 'connected', connectionId: 'c', heartbeat, resumed: false });
+  /** The hub's first message; without `lastEventId` it is what a hub that names no position sends. */
+  connected(heartbeat = 1000, lastEventId?: string, resumed = false): void {
+    const message: Record<string, unknown> = { type: 'connected', connectionId: 'c', heartbeat, resumed };
+    if (lastEventId !== undefined) message['lastEventId'] = lastEventId;
+    this.handlers.onMessage(message);
   }
 
   message(message: Record<string, unknown>): void {

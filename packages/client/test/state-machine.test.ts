@@ -82,7 +82,39 @@ describe('client state machine', () => {
     assert.deepEqual(seen, ['e1', 'e1']);
   });
 
-  it('tells held subscriptions to reload when a drop came before any event (no position to resume from)', async () => {
+  it('resumes from the position in connected when a drop came before any event, with no reset', async () => {
+    for (const transport of ['websocket', 'sse'] as const) {
+      const t = setup({ transport });
+      const resets: string[] = [];
+      t.client.subscribe(['a', 'b/*'], { onEvent: () => undefined, onReset: (r) => resets.push(`${r.topic}:${r.reason}`) });
+      await flush();
+      t.transports.last.connected(1000, 'ffff000000-0');
+      t.transports.last.acknowledge();
+      assert.equal(t.client.lastEventId, 'ffff000000-0', transport);
+      t.transports.last.end();
+      t.clock.advance(1000);
+      await flush();
+      const second = t.transports.last;
+      if (transport === 'sse') assert.equal(second.request.since, 'ffff000000-0');
+      // A fresh WebSocket names a newer position in connected: the client keeps its own.
+      second.connected(1000, 'ffff000000-7', transport === 'sse');
+      second.acknowledge();
+      if (transport === 'websocket') assert.deepEqual(second.sent.filter((m) => m['type'] === 'subscribe').map((m) => m['since']), ['ffff000000-0']);
+      assert.equal(t.client.lastEventId, 'ffff000000-0', transport);
+      assert.deepEqual(resets, [], transport);
+    }
+  });
+
+  it('does not take the position of an SSE connected that may be followed by resets', async () => {
+    const t = setup({ transport: 'sse' });
+    t.client.subscribe('a', { onEvent: () => undefined, since: 'gone-1' });
+    await flush();
+    assert.equal(t.transports.last.request.since, 'gone-1');
+    t.transports.last.connected(1000, 'ffff000000-3', false);
+    assert.equal(t.client.lastEventId, undefined, 'a drop before the reset must bring the reset again');
+  });
+
+  it('tells held subscriptions to reload when a drop came before any event and the hub named no position', async () => {
     for (const transport of ['websocket', 'sse'] as const) {
       const t = setup({ transport });
       const resets: string[] = [];

@@ -18,7 +18,9 @@ export interface ConnectedMessage {
   /**
    * The connection's resume position from this moment: the id to resume from if it
    * drops before its first event (SSE also sends it as the frame's `id:` field, so
-   * plain EventSource keeps it). After a resume it is the id resumed from.
+   * plain EventSource keeps it). After a resume it is the id resumed from. When
+   * `reset`s follow, it holds only once they are handled (SSE then sends the `id:`
+   * with the last `reset`). Hubs always send it; it is optional for older hubs.
    */
   lastEventId?: string;
 }

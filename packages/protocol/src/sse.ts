@@ -17,6 +17,16 @@ export function sseControlFrame(json: string): string {
   return `data: ${json}\n\n`;
 }
 
+/**
+ * A control-message frame that sets the client's Last-Event-ID to `position` (a
+ * resume position, see `ConnectedMessage.lastEventId`): how a plain EventSource,
+ * which remembers only `id:` fields, gets a position before its first event.
+ * Without a position it is {@link sseControlFrame}.
+ */
+export function ssePositionFrame(position: string | undefined, json: string): string {
+  return position === undefined ? sseControlFrame(json) : `id: ${position}\ndata: ${json}\n\n`;
+}
+
 /** A `retry:` field telling EventSource how long to wait before reconnecting, in milliseconds. */
 export function sseRetryField(ms: number): string {
   return `retry: ${Math.max(0, Math.floor(ms))}\n`;

@@ -18,6 +18,7 @@ import {
   sseComment,
   sseControlFrame,
   sseEventFrame,
+  ssePositionFrame,
   sseRetryField,
   statusOf,
   type Envelope,
@@ -236,6 +237,12 @@ describe('SSE framing', () => {
 
   it('sseControlFrame: no id line', () => {
     assert.equal(sseControlFrame('{"type":"heartbeat"}'), 'data: {"type":"heartbeat"}\n\n');
+  });
+
+  it('ssePositionFrame: an id line carrying the position, then the data line; none without a position', () => {
+    const json = '{"type":"connected","connectionId":"c","heartbeat":1,"resumed":false,"lastEventId":"0123456789-0"}';
+    assert.equal(ssePositionFrame('0123456789-0', json), `id: 0123456789-0\ndata: ${json}\n\n`);
+    assert.equal(ssePositionFrame(undefined, json), sseControlFrame(json));
   });
 
   it('sseRetryField: integer milliseconds, never negative', () => {

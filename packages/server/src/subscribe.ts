@@ -8,6 +8,14 @@ import type { Connection } from './transport/connection.js';
 export interface SubscribeOutcome {
   resumed: boolean;
   reset?: ResetReason;
+  /**
+   * The connection's resume position (`connected.lastEventId`): `since` when it
+   * resumed (a later one could skip a replay cut short), else the id of the head
+   * captured in step 2, which covers everything the connection will receive.
+   * After a reset it holds once the `reset`s are handled; SSE therefore puts it
+   * in the `id:` field of the last `reset` instead of in `connected`.
+   */
+  lastEventId: string;
 }
 
 /** What the subscribe procedure needs from the hub. */
@@ -23,12 +31,14 @@ export interface SubscribeDeps {
  *
  * 1. register the patterns, so every event dispatched from now on reaches the
  *    connection (held back while the replay runs);
- * 2. capture the log head: everything after it will arrive live;
+ * 2. capture the log head: everything after it will arrive live, so its
+ *    `positionId` is a resume position for the connection even before any event;
  * 3. read the log from `since` up to that head and write the matching events;
  * 4. release the held-back live events.
  *
  * `announce` runs once the patterns are registered and the outcome is known, before
- * any replayed event: it writes `connected` or `subscribed`. When the log cannot
+ * any replayed event: it writes `connected` (with the outcome's `lastEventId`) or
+ * `subscribed`. When the log cannot
  * prove it holds everything after `since`, a `reset` per newly added pattern
  * follows and the connection continues live. Patterns the connection already held
  * are neither replayed nor reset: they have been live on this connection all along
@@ -55,19 +65,22 @@ export async function subscribe(
       connection.topics.add(pattern);
       deps.index.add(pattern, connection);
     }
+    const head = deps.broker.head();
+    const position = deps.broker.positionId(head);
     if (since === undefined) {
-      announce({ resumed: false });
+      announce({ resumed: false, lastEventId: position });
       return;
     }
-    const result = await deps.broker.read(since, deps.broker.head());
+    const result = await deps.broker.read(since, head);
     if (connection.closed) return;
     if (!result.ok) {
-      announce({ resumed: false, reset: result.reason });
-      for (const topic of added) connection.sendControl({ type: 'reset', topic, reason: result.reason });
+      announce({ resumed: false, reset: result.reason, lastEventId: position });
+      const last = added[added.length - 1];
+      for (const topic of added) connection.sendControl({ type: 'reset', topic, reason: result.reason }, topic === last ? position : undefined);
       deps.metrics.reset(result.reason);
       return;
     }
-    announce({ resumed: true });
+    announce({ resumed: true, lastEventId: since });
     connection.skipLiveThrough(result.after);
     await connection.replay(result.events, (event) => connection.accepts(event, added) && !connection.accepts(event, previous));
   } finally {

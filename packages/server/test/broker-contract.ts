@@ -241,6 +241,59 @@ export function runBrokerContract(name: string, factory: BrokerFactory, skip: st
       await cleanup();
     });
 
+    it('names an empty log with positionId(null), and reading after it gives everything appended since', async () => {
+      const { broker, seen, cleanup } = await start(factory);
+      try {
+        assert.equal(broker.head(), null);
+        const empty = broker.positionId(null);
+        const before = await broker.read(empty, null);
+        assert.ok(before.ok, 'the position of an empty log is readable');
+        assert.deepEqual(before.events, []);
+        const results = await broker.append([draft(0), draft(1, { id: 'pub-a' }), draft(2)]);
+        await waitUntil(() => seen.length === 3, 'the tail');
+        const read = await broker.read(empty, broker.head());
+        assert.ok(read.ok);
+        assert.deepEqual(read.events.map((e) => e.id), results.map((r) => r.id));
+      } finally {
+        await cleanup();
+      }
+    });
+
+    it('round-trips positionId(head) through read, also when the event at the head has a publisher id', async () => {
+      const { broker, seen, cleanup } = await start(factory);
+      try {
+        await broker.append([draft(0), draft(1, { id: 'pub-last' })]);
+        await waitUntil(() => seen.length === 2, 'the tail');
+        const position = broker.positionId(broker.head());
+        assert.notEqual(position, 'pub-last', 'a position names the place in the log, not the event');
+        const none = await broker.read(position, broker.head());
+        assert.ok(none.ok);
+        assert.deepEqual(none.events, []);
+        assert.equal(none.after, broker.head(), 'reading after the head position resumes exactly there');
+        const later = await broker.append([draft(2), draft(3, { id: 'pub-next' })]);
+        await waitUntil(() => seen.length === 4, 'the tail');
+        const read = await broker.read(position, broker.head());
+        assert.ok(read.ok);
+        assert.deepEqual(read.events.map((e) => e.id), later.map((r) => r.id));
+      } finally {
+        await cleanup();
+      }
+    });
+
+    it('answers expired for the empty-log position once retention has removed anything', async () => {
+      const { broker, seen, cleanup } = await start(factory, 2);
+      try {
+        const empty = broker.positionId(broker.head());
+        for (let n = 0; n < 3; n++) {
+          await broker.append([draft(n)]);
+          await waitUntil(() => seen.length === n + 1, 'the tail');
+        }
+        assert.deepEqual(await broker.read(empty, broker.head()), { ok: false, reason: 'expired' });
+      } finally {
+        await cleanup();
+      }
+    });
+
     it('rejects appends after close', async () => {
       const { broker, cleanup } = await start(factory);
       await broker.close();

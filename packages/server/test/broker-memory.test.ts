@@ -104,6 +104,35 @@ describe('MemoryBroker', () => {
     }
   });
 
+  it('names every position with positionId, whatever id the event there carries, and reads after it', async () => {
+    const { broker } = await started();
+    try {
+      const e = broker.epoch;
+      assert.equal(broker.positionId(null), `${e}-0`, 'an empty log');
+      assert.deepEqual(await broker.read(broker.positionId(null), null), { ok: true, events: [], after: pos(0) });
+      await broker.append([draft(1), draft(2, 'pub'), draft(3)]);
+      assert.equal(broker.positionId(pos(2)), `${e}-2`);
+      // Position 2 holds the publisher id "pub": its position id still reads what follows.
+      assert.deepEqual(okIds(await broker.read(broker.positionId(pos(2)), broker.head())), [`${e}-3`]);
+      assert.deepEqual(okIds(await broker.read(broker.positionId(null), broker.head())), [`${e}-1`, 'pub', `${e}-3`]);
+    } finally {
+      await broker.close();
+    }
+  });
+
+  it('answers expired for the empty-log position once anything was trimmed', async () => {
+    const { broker } = await started({ maxEvents: 2 });
+    try {
+      const empty = broker.positionId(broker.head());
+      await broker.append([draft(1), draft(2)]);
+      assert.ok((await broker.read(empty, broker.head())).ok, 'nothing trimmed yet');
+      await broker.append([draft(3)]);
+      assert.deepEqual(await broker.read(empty, broker.head()), { ok: false, reason: 'expired' });
+    } finally {
+      await broker.close();
+    }
+  });
+
   it('reads the events after an id up to and including until', async () => {
     const { broker } = await started();
     try {
@@ -218,7 +247,6 @@ describe('MemoryBroker', () => {
         fromOther!.id, // another MemoryBroker instance (another epoch)
         `${other.epoch}-3`,
         'never-published',
-        `${e}-0`,
         `${e}-4`, // beyond the last event
         `${e}-99`,
         `${e}-01`,
@@ -226,7 +254,6 @@ describe('MemoryBroker', () => {
         `${e}-`,
         `${e}-x`,
         e,
-        `${e}-2`, // the event at 2 carries the publisher id "pub", so this id was never issued
       ];
       for (const id of unknown) {
         assert.deepEqual(await broker.read(id, broker.head()), { ok: false, reason: 'unknown_id' }, id);

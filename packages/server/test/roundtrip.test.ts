@@ -109,7 +109,7 @@ describe('round trip', () => {
     const reader = response.body!.getReader();
     const { value } = await reader.read();
     const text = Buffer.from(value!).toString();
-    assert.match(text, /^retry: 3000\ndata: \{"type":"connected",/);
+    assert.match(text, /^retry: 3000\nid: [0-9a-f]{10}-\d+\ndata: \{"type":"connected",/);
     await reader.cancel();
   });
 });

@@ -124,14 +124,24 @@ export interface Broker {
 
   /**
    * Position of the last event passed to the tail listener (see LogEvent.position),
-   * or null when the log held nothing when this node started and nothing since.
+   * or null when the log held nothing when this node started and nothing since. (A
+   * log emptied by retention may start at the position of its last removed event.)
    */
   head(): string | null;
 
   /**
-   * Retained events strictly after the event id `after` up to and including the
-   * position `until` from `head()` (null: nothing), in log order; or `unknown_id` / `expired` when the log
-   * cannot prove it still holds every event after `after`.
+   * The resume id naming a log position (from `head()`; null: before the first event
+   * of an empty log), which `read()` accepts like an event id: "everything up to
+   * here". It names the position, not the event there, so it is valid whatever id
+   * that event carries (a publisher's or none). The hub sends it in `connected`, so a
+   * connection has a resume position before its first event.
+   */
+  positionId(position: string | null): string;
+
+  /**
+   * Retained events strictly after `after` (an event id or a `positionId()`) up to and
+   * including the position `until` from `head()` (null: nothing), in log order; or
+   * `unknown_id` / `expired` when the log cannot prove it still holds every event after `after`.
    */
   read(after: string, until: string | null): Promise<ReadResult>;
 

@@ -105,6 +105,10 @@ export class MemoryBroker implements Broker {
     return this.#lastSeq === 0 ? null : positionOf(this.#lastSeq);
   }
 
+  positionId(position: string | null): string {
+    return `${this.epoch}-${position === null ? 0 : Number(position)}`;
+  }
+
   async read(after: string, until: string | null): Promise<ReadResult> {
     const afterSeq = this.#seqOf(after);
     if (afterSeq === undefined || afterSeq > this.#lastSeq) return { ok: false, reason: 'unknown_id' };
@@ -139,20 +143,18 @@ export class MemoryBroker implements Broker {
     return this.#events[this.#offset + (seq - this.#firstSeq)];
   }
 
+  // `<epoch>-<n>` names log position n, 0 (before the first event) to the last: as an
+  // event id when the event there has no publisher id, and as a position (from
+  // positionId) whatever the event's id. Either way it means "everything up to n",
+  // so nothing needs telling apart. A number past the last position was never issued.
   #seqOf(id: string): number | undefined {
     const published = this.#publisherIds.get(id);
     if (published !== undefined) return published;
     const dash = id.lastIndexOf('-');
     if (dash < 0 || id.slice(0, dash) !== this.epoch) return undefined;
     const digits = id.slice(dash + 1);
-    if (!/^[1-9][0-9]{0,15}$/.test(digits)) return undefined;
-    const seq = Number(digits);
-    // A generated-looking id whose event carries a publisher id was never issued. Once
-    // that event is trimmed this cannot be told any more; harmless, because no client
-    // was ever given such an id, and resuming from it replays what follows that position.
-    const event = this.#eventAt(seq);
-    if (event !== undefined && event.id !== id) return undefined;
-    return seq;
+    if (!/^(0|[1-9][0-9]{0,15})$/.test(digits)) return undefined;
+    return Number(digits);
   }
 
   #trim(): void {

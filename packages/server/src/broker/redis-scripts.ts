@@ -76,6 +76,8 @@ return 1
  * was trimmed. ARGV: kind ('gen' or 'pid'), the id's epoch (gen) or publisher id
  * (pid), its stream id (gen), the stream id to read up to, publisher-id key
  * prefix. Returns {'unknown_id'}, {'expired'} or {'ok', after stream id, entries}.
+ * A generated id names a stream position; `0-0` (the position of an empty stream)
+ * holds only while nothing was ever trimmed, since any removed entry came after it.
  */
 export const READ_SCRIPT = `
 local stream, meta = KEYS[1], KEYS[2]
@@ -94,6 +96,11 @@ if kind == 'gen' then
 else
   sid = redis.call('GET', pids .. key)
   if not sid then return { 'unknown_id' } end
+end
+if sid == '0-0' then
+  if redis.call('HEXISTS', meta, 'trimmed') == 1 then return { 'expired' } end
+  if upto == '0-0' then return { 'ok', sid, {} } end
+  return { 'ok', sid, redis.call('XRANGE', stream, '-', upto) }
 end
 local found = redis.call('XRANGE', stream, sid, sid)
 if #found == 0 and redis.call('HGET', meta, 'trimmed') ~= sid then

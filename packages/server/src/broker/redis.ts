@@ -75,6 +75,8 @@ export class RedisBroker implements Broker {
   #reader: Redis | undefined;
   #listener: TailListener | undefined;
   #lastId = '0-0';
+  // The epoch of the log this node tails (see #noteEpoch): positionId() pairs it with #lastId.
+  #epoch = '';
   #closed = false;
   #trimTimer: NodeJS.Timeout | undefined;
   #tailing: Promise<void> | undefined;
@@ -132,8 +134,7 @@ export class RedisBroker implements Broker {
     }
     await this.#connect(client);
     await this.#connect(reader);
-    const latest = (await client.xrevrange(this.#keys.stream, '+', '-', 'COUNT', 1)) as StreamEntry[];
-    this.#lastId = latest[0]?.[0] ?? '0-0';
+    await this.#readStartPosition(client);
     this.#trimTimer = setInterval(() => void this.#trim(), TRIM_INTERVAL_MS);
     this.#trimTimer.unref();
     this.#tailing = this.#tail();
@@ -164,6 +165,10 @@ export class RedisBroker implements Broker {
 
   head(): string | null {
     return this.#lastId === '0-0' ? null : positionOf(this.#lastId);
+  }
+
+  positionId(position: string | null): string {
+    return `${this.#epoch}-${position === null ? '0-0' : streamIdOf(position)}`;
   }
 
   async read(after: string, until: string | null): Promise<ReadResult> {
@@ -214,6 +219,41 @@ export class RedisBroker implements Broker {
     }
   }
 
+  /**
+   * Where this node starts tailing, and the log's epoch, read in one MULTI so they
+   * belong together. The epoch is created here when the log has none yet (HSETNX,
+   * the append script's rule), so the first `connected` can name a position.
+   * A stream emptied by retention starts after its last removed entry: `0-0` would
+   * read as expired there, though nothing after this moment can be missed.
+   */
+  async #readStartPosition(client: HeraldRedis): Promise<void> {
+    const reply = await this.#command(() =>
+      client
+        .multi()
+        .hsetnx(this.#keys.meta, 'epoch', randomBytes(5).toString('hex'))
+        .hget(this.#keys.meta, 'epoch')
+        .hget(this.#keys.meta, 'trimmed')
+        .xrevrange(this.#keys.stream, '+', '-', 'COUNT', 1)
+        .exec(),
+    );
+    const failed = reply?.find(([error]) => error !== null);
+    if (reply === null || failed !== undefined) {
+      throw new HeraldError('broker_unavailable', `cannot read the event log's start position: ${String(failed?.[0] ?? 'transaction aborted')}`);
+    }
+    const [, epoch, trimmed, latest] = reply.map(([, value]) => value) as [unknown, string, string | null, StreamEntry[]];
+    this.#noteEpoch(epoch);
+    this.#lastId = latest[0]?.[0] ?? trimmed ?? '0-0';
+  }
+
+  /**
+   * Records the epoch of the log as this node sees it: at start, then from every
+   * entry the tail reads (a wiped Redis gets a new epoch on its next append), so
+   * positionId() names positions in the log they belong to.
+   */
+  #noteEpoch(epoch: string): void {
+    this.#epoch = epoch;
+  }
+
   async #tail(): Promise<void> {
     const reader = this.#reader!;
     while (!this.#closed) {
@@ -229,7 +269,9 @@ export class RedisBroker implements Broker {
         // behind retention; only then is the extra round trip worth it.
         const gap = (recovering || entries.length === TAIL_BATCH) && (await this.#trimmedPast(this.#lastId));
         const events = entries.map((entry) => this.#toEvent(entry));
-        this.#lastId = entries[entries.length - 1]![0];
+        const last = entries[entries.length - 1]!;
+        this.#lastId = last[0];
+        this.#noteEpoch(fieldOf(last, 'e') ?? this.#epoch);
         this.#listener?.(events, gap);
       } catch (error) {
         if (this.#closed) return;
@@ -277,6 +319,12 @@ export class RedisBroker implements Broker {
       throw new HeraldError('broker_unavailable', `the event log (Redis) did not answer: ${(error as Error).message}`);
     }
   }
+}
+
+/** The value of one field of a stream entry. */
+function fieldOf([, fields]: StreamEntry, name: string): string | undefined {
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
+  return undefined;
 }
 
 /** A Redis URL with any password replaced, for logs and errors. */

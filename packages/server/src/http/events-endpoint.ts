@@ -38,13 +38,14 @@ async function open(hub: Hub, req: IncomingMessage, res: ServerResponse, url: UR
   hub.register(connection);
   hub.log.debug({ connectionId: connection.id, sub: principal.sub, topics }, 'SSE subscriber connected');
   try {
-    await subscribe(hub, connection, topics, since, ({ resumed }) => {
+    await subscribe(hub, connection, topics, since, ({ resumed, reset, lastEventId }) => {
       connection.open(hub.options.sseRetry, {
         type: 'connected',
         connectionId: connection.id,
         heartbeat: hub.options.heartbeatInterval,
         resumed,
-      });
+        lastEventId,
+      }, reset === undefined ? lastEventId : undefined);
     }, filter);
   } catch (error) {
     hub.log.error({ err: error, connectionId: connection.id }, 'could not start an SSE subscription');

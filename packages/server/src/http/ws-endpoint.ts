@@ -98,8 +98,8 @@ function open(
     enqueue(() => handleMessage(hub, connection, message));
   });
   enqueue(() =>
-    subscribe(hub, connection, topics, since, ({ resumed }) => {
-      connection.sendControl({ type: 'connected', connectionId: connection.id, heartbeat: hub.options.heartbeatInterval, resumed });
+    subscribe(hub, connection, topics, since, ({ resumed, lastEventId }) => {
+      connection.sendControl({ type: 'connected', connectionId: connection.id, heartbeat: hub.options.heartbeatInterval, resumed, lastEventId });
       connection.started = true;
     }, filter),
   );

@@ -75,8 +75,11 @@ export abstract class Connection {
   abstract bufferedBytes(): number;
   /** Resolves once the outbound buffer has drained (or the connection closed). */
   protected abstract waitForDrain(): Promise<void>;
-  /** Sends one control message. */
-  abstract sendControl(message: ControlMessage): void;
+  /**
+   * Sends one control message. With `position`, SSE also sets the client's
+   * Last-Event-ID to it (`id:` field); WebSocket has no such field and ignores it.
+   */
+  abstract sendControl(message: ControlMessage, position?: string): void;
   /** Writes the shared heartbeat bytes and checks liveness. */
   abstract heartbeat(): void;
   /** Tells the client why the connection ends (when the socket can still carry it) and ends it. */

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { encodeControl, ERRORS, sseControlFrame, sseRetryField, type ControlMessage, type ErrorCode } from '@herald/protocol';
+import { encodeControl, ERRORS, sseControlFrame, ssePositionFrame, sseRetryField, type ControlMessage, type ErrorCode } from '@herald/protocol';
 import type { Principal } from '../auth/access.js';
 import type { LogEvent } from '../log-event.js';
 import { Connection, type ConnectionContext } from './connection.js';
@@ -44,9 +44,13 @@ export class SseConnection extends Connection {
     res.on('close', () => this.released());
   }
 
-  /** Writes the `retry:` field and the `connected` message that open every stream. */
-  open(retryMs: number, connected: ControlMessage): void {
-    this.#res.write(sseRetryField(retryMs) + sseControlFrame(encodeControl(connected)));
+  /**
+   * Writes the `retry:` field and the `connected` message that open every stream,
+   * with `position` as the frame's `id:` so EventSource can resume from it before
+   * any event (none when `reset`s follow: the last of them carries it).
+   */
+  open(retryMs: number, connected: ControlMessage, position: string | undefined): void {
+    this.#res.write(sseRetryField(retryMs) + ssePositionFrame(position, encodeControl(connected)));
     this.started = true;
     // The headers and first chunk are now queued on the socket, so chunks written to
     // it directly follow them. Only chunked responses: HTTP/1.0 has no chunk framing.
@@ -91,8 +95,8 @@ export class SseConnection extends Connection {
     });
   }
 
-  sendControl(message: ControlMessage): void {
-    if (!this.closed) this.#res.write(sseControlFrame(encodeControl(message)));
+  sendControl(message: ControlMessage, position?: string): void {
+    if (!this.closed) this.#res.write(ssePositionFrame(position, encodeControl(message)));
   }
 
   heartbeat(): void {
