@@ -1,0 +1,50 @@
+import fc from 'fast-check';
+
+/**
+ * Shared settings for the property tests (and the live fuzz run). Every run is
+ * seeded: the seed is random unless `FC_SEED` is set, and a failure's message
+ * names the seed (and fast-check's shrink path) so the exact run can be replayed:
+ *
+ *     FC_SEED=123 FC_PATH="4:1:0" node scripts/run-tests.mjs topic.property
+ *
+ * `FC_RUNS` overrides every property's run count, for longer manual runs.
+ */
+function envInteger(name: string): number | undefined {
+  const text = process.env[name];
+  if (text === undefined || text === '') return undefined;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value)) throw new Error(`${name} must be an integer, got "${text}"`);
+  return value;
+}
+
+/** The seed for a property: `FC_SEED` when set, otherwise a fresh random 32-bit seed. */
+export function propertySeed(): number {
+  return envInteger('FC_SEED') ?? ((Math.random() * 0x1_0000_0000) | 0);
+}
+
+/**
+ * Runs `property` with a bounded run count (`FC_RUNS` overrides `numRuns`) and a
+ * printed seed. On failure the thrown error starts with the line to replay it.
+ */
+export function checkProperty<Ts>(property: fc.IRawProperty<Ts>, numRuns: number): void {
+  const seed = propertySeed();
+  const path = process.env['FC_PATH'];
+  const parameters: fc.Parameters<Ts> = { seed, numRuns: envInteger('FC_RUNS') ?? numRuns };
+  if (path !== undefined && path !== '') parameters.path = path;
+  const details = fc.check(property, parameters);
+  if (!details.failed) return;
+  const replay = `replay with FC_SEED=${details.seed}${details.counterexamplePath ? ` FC_PATH="${details.counterexamplePath}"` : ''}`;
+  throw new Error(`${replay}\n${fc.defaultReportMessage(details) ?? 'property failed'}`, { cause: details.errorInstance });
+}
+
+/** Async variant of {@link checkProperty}, for properties that talk to a live hub. */
+export async function checkAsyncProperty<Ts>(property: fc.IAsyncPropertyWithHooks<Ts>, numRuns: number): Promise<void> {
+  const seed = propertySeed();
+  const path = process.env['FC_PATH'];
+  const parameters: fc.Parameters<Ts> = { seed, numRuns: envInteger('FC_RUNS') ?? numRuns };
+  if (path !== undefined && path !== '') parameters.path = path;
+  const details = await fc.check(property, parameters);
+  if (!details.failed) return;
+  const replay = `replay with FC_SEED=${details.seed}${details.counterexamplePath ? ` FC_PATH="${details.counterexamplePath}"` : ''}`;
+  throw new Error(`${replay}\n${fc.defaultReportMessage(details) ?? 'property failed'}`, { cause: details.errorInstance });
+}
