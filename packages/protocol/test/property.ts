@@ -22,29 +22,31 @@ export function propertySeed(): number {
   return envInteger('FC_SEED') ?? ((Math.random() * 0x1_0000_0000) | 0);
 }
 
+function parameters<Ts>(numRuns: number): fc.Parameters<Ts> {
+  const result: fc.Parameters<Ts> = { seed: propertySeed(), numRuns: envInteger('FC_RUNS') ?? numRuns };
+  const path = process.env['FC_PATH'];
+  if (path !== undefined && path !== '') result.path = path;
+  return result;
+}
+
+/** Throws, with the replay line first, when the run failed. */
+function throwOnFailure<Ts>(details: fc.RunDetails<Ts>): void {
+  if (!details.failed) return;
+  const path = details.counterexamplePath === null ? '' : ` FC_PATH="${details.counterexamplePath}"`;
+  throw new Error(`replay with FC_SEED=${details.seed}${path}\n${fc.defaultReportMessage(details) ?? 'property failed'}`, {
+    cause: details.errorInstance,
+  });
+}
+
 /**
  * Runs `property` with a bounded run count (`FC_RUNS` overrides `numRuns`) and a
  * printed seed. On failure the thrown error starts with the line to replay it.
  */
-export function checkProperty<Ts>(property: fc.IRawProperty<Ts>, numRuns: number): void {
-  const seed = propertySeed();
-  const path = process.env['FC_PATH'];
-  const parameters: fc.Parameters<Ts> = { seed, numRuns: envInteger('FC_RUNS') ?? numRuns };
-  if (path !== undefined && path !== '') parameters.path = path;
-  const details = fc.check(property, parameters);
-  if (!details.failed) return;
-  const replay = `replay with FC_SEED=${details.seed}${details.counterexamplePath ? ` FC_PATH="${details.counterexamplePath}"` : ''}`;
-  throw new Error(`${replay}\n${fc.defaultReportMessage(details) ?? 'property failed'}`, { cause: details.errorInstance });
+export function checkProperty<Ts>(property: fc.IProperty<Ts>, numRuns: number): void {
+  throwOnFailure(fc.check(property, parameters<Ts>(numRuns)));
 }
 
 /** Async variant of {@link checkProperty}, for properties that talk to a live hub. */
-export async function checkAsyncProperty<Ts>(property: fc.IAsyncPropertyWithHooks<Ts>, numRuns: number): Promise<void> {
-  const seed = propertySeed();
-  const path = process.env['FC_PATH'];
-  const parameters: fc.Parameters<Ts> = { seed, numRuns: envInteger('FC_RUNS') ?? numRuns };
-  if (path !== undefined && path !== '') parameters.path = path;
-  const details = await fc.check(property, parameters);
-  if (!details.failed) return;
-  const replay = `replay with FC_SEED=${details.seed}${details.counterexamplePath ? ` FC_PATH="${details.counterexamplePath}"` : ''}`;
-  throw new Error(`${replay}\n${fc.defaultReportMessage(details) ?? 'property failed'}`, { cause: details.errorInstance });
+export async function checkAsyncProperty<Ts>(property: fc.IAsyncProperty<Ts>, numRuns: number): Promise<void> {
+  throwOnFailure(await fc.check(property, parameters<Ts>(numRuns)));
 }
