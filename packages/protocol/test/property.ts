@@ -45,8 +45,3 @@ function throwOnFailure<Ts>(details: fc.RunDetails<Ts>): void {
 export function checkProperty<Ts>(property: fc.IProperty<Ts>, numRuns: number): void {
   throwOnFailure(fc.check(property, parameters<Ts>(numRuns)));
 }
-
-/** Async variant of {@link checkProperty}, for properties that talk to a live hub. */
-export async function checkAsyncProperty<Ts>(property: fc.IAsyncProperty<Ts>, numRuns: number): Promise<void> {
-  throwOnFailure(await fc.check(property, parameters<Ts>(numRuns)));
-}
