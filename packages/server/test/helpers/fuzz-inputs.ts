@@ -82,7 +82,7 @@ export const contentTypeArb = fc.oneof(
 export const framingArb = fc.constantFrom('length', 'length', 'chunked', 'short-length');
 
 /** An SSE request: topics, filter and resume position, encoded right or wrong. */
-export const sseQueryArb = fc
+const brokenSseQueryArb = fc
   .record({
     topics: fc.array(fc.oneof(goodTopicArb, fc.constantFrom('fz/*', 'fz/**', '**', 'a/**/b', 'a b', '', '%zz', 'fz/%F0%9F', 'fz/+x', 'fz%2Fa'), unicodeArb), { maxLength: 4 }),
     filter: fc.option(fc.constantFrom("n = 1", "a.b != 'x' and n > 2", 'x = ', 'AND', "s = 'unterminated", 'n in (1,2', '%00', 'n = 1e999'), { freq: 3 }),
@@ -106,6 +106,24 @@ export const sseQueryArb = fc
     if (lastEventId !== null) params.push(`lastEventId=${enc(lastEventId)}`);
     return { path: `/events?${params.join('&')}`, lastEventIdHeader: header };
   });
+
+/** A well-formed SSE request, so that streams (and WebSocket upgrades) really open. */
+const validSseQueryArb = fc
+  .record({
+    topics: fc.array(fc.oneof(goodTopicArb, fc.constantFrom('fz/*', 'fz/**', '**', 'wz/**')), { minLength: 1, maxLength: 3 }),
+    filter: fc.constantFrom(undefined, 'n = 1', "a.b != 'x' and n > 2"),
+    lastEventId: fc.constantFrom(undefined, 'p-1', 'q/7', 'never-seen'),
+  })
+  .map(({ topics, filter, lastEventId }) => {
+    const params = new URLSearchParams();
+    for (const topic of topics) params.append('topic', topic);
+    if (filter !== undefined) params.set('filter', filter);
+    if (lastEventId !== undefined) params.set('lastEventId', lastEventId);
+    return { path: `/events?${params.toString().replace(/\+/g, '%20')}`, lastEventIdHeader: null as string | null };
+  });
+
+/** SSE requests: about half well-formed, the rest broken in some way. */
+export const sseQueryArb = fc.oneof(validSseQueryArb, brokenSseQueryArb);
 
 /** WebSocket requests, valid and not, naming only `wz…` topics. */
 const wsTopicArb = fc.oneof(segmentArb.map((s) => `wz/${s}`), fc.constantFrom('wz/*', 'wz/**', 'wz//a', 'wz a'), unicodeArb.map((u) => `wz${u}`));
