@@ -25,6 +25,9 @@ const SEED = propertySeed();
 /** [errors.md, protocol.md §9] Close codes the hub may send, plus 1002 (ws library, bad frames). */
 const DOCUMENTED_CLOSE_CODES = new Set([1002, 1003, 1007, 1009, 1011, 1012, 4001, 4009, 4029]);
 
+/** Types of the WebSocket messages that answer a request. */
+const REPLY_TYPES = new Set(['subscribed', 'unsubscribed', 'pong', 'published', 'refreshed', 'error']);
+
 /** Distinct problems seen, each with a count and its first example. */
 class Violations {
   readonly seen = new Map<string, { count: number; example: string }>();
@@ -279,6 +282,11 @@ describe('fuzz run against a live hub', () => {
     coverage.add(`ws ${action.ending} ${code ?? 'open'}`);
     if (wanted === undefined) {
       if (code !== undefined) violations.add(`WebSocket: closed with ${code} after valid-or-refused requests`, action);
+      // [protocol.md §9] Every request gets exactly one reply (or error), in order; the last is the final pong.
+      const replies = messages.filter((m) => REPLY_TYPES.has(String(m['type'])));
+      if (replies.length !== action.requests.length + 1 || replies.at(-1)?.['ref'] !== 'end') {
+        violations.add(`WebSocket: ${replies.length} replies to ${action.requests.length + 1} requests`, { action, replies });
+      }
     } else if (code === undefined) {
       violations.add(`WebSocket ${action.ending}: no close frame (socket ${client.closed ? 'closed' : 'open'})`, action);
     } else {
