@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { ERRORS, isErrorCode } from '@herald/protocol';
@@ -24,6 +25,11 @@ const SEED = propertySeed();
 
 /** [errors.md, protocol.md §9] Close codes the hub may send, plus 1002 (ws library, bad frames). */
 const DOCUMENTED_CLOSE_CODES = new Set([1002, 1003, 1007, 1009, 1011, 1012, 4001, 4009, 4029]);
+
+/** Codes with a row in the table of docs/errors.md: an answer's code must be in the catalog and in the docs. */
+const DOCUMENTED_CODES = new Set(
+  [...readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8').matchAll(/^\| `([a-z_]+)` \|/gm)].map((match) => match[1]!),
+);
 
 /** Types of the WebSocket messages that answer a request. */
 const REPLY_TYPES = new Set(['subscribed', 'unsubscribed', 'pong', 'published', 'refreshed', 'error']);
@@ -148,6 +154,7 @@ describe('fuzz run against a live hub', () => {
     const shapeOk = error !== undefined && Object.keys(body as object).length === 1 && typeof error.message === 'string' && error.message !== '' && Object.keys(error).sort().join() === 'code,message';
     if (!shapeOk || !isErrorCode(error.code)) return violations.add(`${label}: ${answer.status} with an undocumented body`, { input, body: answer.body });
     if (ERRORS[error.code].status !== answer.status) return violations.add(`${label}: ${error.code} answered with ${answer.status}, catalog says ${ERRORS[error.code].status}`, input);
+    if (!DOCUMENTED_CODES.has(error.code)) violations.add(`${label}: ${error.code} is not in docs/errors.md`, input);
     if (error.code === 'internal_error') violations.add(`${label}: 500 internal_error`, input);
   }
 
@@ -274,7 +281,7 @@ describe('fuzz run against a live hub', () => {
       violations.add('WebSocket: a text frame from the hub is not JSON', action);
     }
     for (const message of messages.filter((m) => m['type'] === 'error')) {
-      if (!isErrorCode(message['code']) || typeof message['message'] !== 'string') violations.add('WebSocket: an error message with an undocumented code', message);
+      if (!isErrorCode(message['code']) || !DOCUMENTED_CODES.has(message['code']) || typeof message['message'] !== 'string') violations.add('WebSocket: an error message with an undocumented code', message);
       if (message['code'] === 'internal_error') violations.add('WebSocket: internal_error', action);
     }
     const close = closeFrame();
