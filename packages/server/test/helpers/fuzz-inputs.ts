@@ -54,6 +54,11 @@ const validEventArb = fc
   )
   .map((event) => event as Record<string, unknown>);
 
+/** Valid bodies without publisher ids, for concurrent publishes (which of two requests sharing an id wins is up to the log). */
+export const burstBodyArb = fc.oneof(validEventArb, fc.array(validEventArb, { minLength: 1, maxLength: 4 })).map((body) =>
+  JSON.stringify(body, (key, value: unknown) => (key === 'id' ? undefined : value)),
+);
+
 /** Text of a JSON value nested `depth` levels. */
 const deep = (depth: number, open: string, close: string): string => `${open.repeat(depth)}${close.repeat(depth)}`;
 
