@@ -153,6 +153,7 @@ export const WS_ENDINGS = {
   'client-close': 1000,
   binary: 1003,
   oversized: 1009,
+  'oversized-64bit': 1009,
   'oversized-fragments': 1009,
   'bad-utf8': 1007,
   'bad-utf8-fragmented': 1007,
@@ -180,6 +181,9 @@ export function endingFrames(ending: WsEnding, opcodeSeed: number): Buffer[] {
       return [encodeFrame({ opcode: 2, payload: text('{"type":"ping"}') })];
     case 'oversized':
       return [encodeFrame({ opcode: 1, payload: Buffer.alloc(16, 0x20), announcedLength: big + 1 + (opcodeSeed % 100000) })];
+    case 'oversized-64bit':
+      // A 64-bit length beyond 2^53 (which a JavaScript number cannot hold exactly).
+      return [encodeFrame({ opcode: 1, payload: Buffer.alloc(0), announcedLength: [2 ** 32, 2 ** 53, 2 ** 63][opcodeSeed % 3]! })];
     case 'oversized-fragments':
       return [encodeFrame({ opcode: 1, fin: false, payload: Buffer.alloc(big - 10, 0x20) }), encodeFrame({ opcode: 0, payload: Buffer.alloc(20, 0x20) })];
     case 'bad-utf8':
