@@ -128,7 +128,8 @@ describe('fuzz run against a live hub', () => {
   const publisherIds = new Set<string>();
 
   before(async () => {
-    running = await startHub({ ...FUZZ_LIMITS, headersTimeout: 1000, requestTimeout: 2000 });
+    // Timeouts well above what the slow clients here take; the stalled ones get 408 when Node's 30 s check runs.
+    running = await startHub({ ...FUZZ_LIMITS, headersTimeout: 5000, requestTimeout: 10_000 });
     sse = await openSse(running.url, ['fz/**']);
     ws = await WsSubscriber.open(running.url, `?topic=${encodeURIComponent('fz/**')}`);
   });
@@ -265,10 +266,10 @@ describe('fuzz run against a live hub', () => {
     const wanted = WS_ENDINGS[action.ending];
     const closeFrame = () => client.frames.find((f) => f.opcode === 8);
     try {
-      if (wanted === undefined) await waitUntil(() => client.messages.some((m) => m['type'] === 'pong' && m['ref'] === 'end') || client.closed, 'pong', 3000);
-      else await waitUntil(() => closeFrame() !== undefined || client.closed, 'close', 3000);
+      if (wanted === undefined) await waitUntil(() => client.messages.some((m) => m['type'] === 'pong' && m['ref'] === 'end') || client.closed, 'pong', 5000);
+      else await waitUntil(() => closeFrame() !== undefined || client.closed, 'close', 5000);
     } catch {
-      violations.add(`WebSocket ${action.ending}: no answer within 3 s`, action);
+      violations.add(`WebSocket ${action.ending}: no answer within 5 s`, action);
     }
     let messages: Message[] = [];
     try {

@@ -17,7 +17,7 @@ export type RawAnswer =
 export interface RawExchangeOptions {
   /** Pause between pieces, in ms (slow clients). Default 0: one write each, back to back. */
   pauseMs?: number;
-  /** Give up waiting for a complete answer after this long. Default 3000. */
+  /** Give up waiting for a complete answer after this long. Default 5000. */
   timeoutMs?: number;
   /** The request is a HEAD: the answer has headers only, whatever its Content-Length says. */
   head?: boolean;
@@ -68,7 +68,7 @@ function complete(buffer: Buffer, headOnly = false): RawAnswer | undefined {
 
 /** Writes `pieces` to a fresh connection and resolves with the answer (or how it failed to come). */
 export function rawExchange(port: number, pieces: ReadonlyArray<string | Buffer>, options: RawExchangeOptions = {}): Promise<RawAnswer> {
-  const { pauseMs = 0, timeoutMs = 3000, head = false } = options;
+  const { pauseMs = 0, timeoutMs = 5000, head = false } = options;
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
     let buffer = Buffer.alloc(0);
