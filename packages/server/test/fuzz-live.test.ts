@@ -21,7 +21,8 @@ import { RawWsClient } from './helpers/raw-ws.js';
  * Seeded: a failure names FC_SEED to replay it. FUZZ_RUNS sets the number of
  * actions (default 400; try FUZZ_RUNS=5000 for a long manual run).
  */
-const RUNS = Number(process.env['FUZZ_RUNS'] ?? 400);
+const RUNS = Number(process.env['FUZZ_RUNS'] || 400);
+if (!Number.isSafeInteger(RUNS) || RUNS < 1) throw new Error(`FUZZ_RUNS must be a positive integer, got "${process.env['FUZZ_RUNS']}"`);
 const SEED = propertySeed();
 
 /** [errors.md, protocol.md §9] Close codes the hub may send, plus 1002 (ws library, bad frames). */
@@ -48,6 +49,7 @@ class Violations {
   }
 }
 
+/** A one-line, bounded rendering of an input for the failure report. */
 function describeInput(value: unknown): string {
   const text = Buffer.isBuffer(value) ? `bytes ${value.toString('hex').slice(0, 120)}` : typeof value === 'string' ? value : JSON.stringify(value);
   return JSON.stringify(text.length > 240 ? `${text.slice(0, 240)}… (${text.length} chars)` : text);
@@ -93,6 +95,7 @@ type PublishAction = ArbValue<typeof publishActionArb>;
 type WsAction = ArbValue<typeof wsActionArb>;
 type UpgradeAction = ArbValue<typeof upgradeActionArb>;
 
+/** Requests Node's parser refuses or that hit routing rules: each must get a documented JSON error (HEAD: a bare 405). */
 const MALFORMED_HTTP = [
   'GARBAGE\r\n\r\n',
   'GET / HTTP/9.9\r\nHost: x\r\n\r\n',
