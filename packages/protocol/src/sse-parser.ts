@@ -99,9 +99,13 @@ export function createSseParser(options: SseParserOptions): SseParser {
 
   return {
     feed(chunk: string): void {
+      // An empty chunk (an empty network read, or bytes of a character still being
+      // joined by TextDecoder) must not clear `afterCr`: the LF of a CRLF split
+      // around it would otherwise end a second, empty line and dispatch early.
+      if (chunk.length === 0) return;
       let start = 0;
       // [spec] One leading BOM is skipped.
-      if (first && chunk.length > 0) {
+      if (first) {
         first = false;
         if (chunk.charCodeAt(0) === 0xfeff) start = 1;
       }

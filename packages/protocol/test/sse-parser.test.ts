@@ -117,4 +117,9 @@ describe('SSE parser', () => {
     parser.feed('data: whole\n\n');
     assert.deepEqual(messages, [{ data: 'whole', lastEventId: '', event: 'message' }]);
   });
+  it('treats a CRLF split by an empty chunk as one line end (regression: the empty chunk forgot the CR)', () => {
+    const c = collect();
+    c.feed(['data: a\r', '', '\ndata: b\r', '', '\n\r\n']);
+    assert.deepEqual(c.messages, [{ data: 'a\nb', lastEventId: '', event: 'message' }]);
+  });
 });
