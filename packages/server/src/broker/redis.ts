@@ -146,13 +146,18 @@ export class RedisBroker implements Broker {
     client.defineCommand('heraldRead', { numberOfKeys: 2, lua: READ_SCRIPT });
     client.defineCommand('heraldOutcome', { numberOfKeys: 1, lua: OUTCOME_SCRIPT });
     client.defineCommand('heraldState', { numberOfKeys: 2, lua: STATE_SCRIPT });
-    // The tail's blocking reads wait out an outage and resume from the last id. A
-    // read in flight when the connection drops fails (not resent) so the tail
-    // checks the log's state before it reads on.
-    const reader = new Redis(this.#options.url, { ...common, maxRetriesPerRequest: null, autoResendUnfulfilledCommands: false }) as HeraldRedis;
+    // The tail's blocking reads wait out an outage (ioredis sends them again on
+    // reconnect) and resume from the last id.
+    const reader = new Redis(this.#options.url, { ...common, maxRetriesPerRequest: null }) as HeraldRedis;
     reader.defineCommand('heraldState', { numberOfKeys: 2, lua: STATE_SCRIPT });
+    // 'ready' is emitted before ioredis sends again what was in flight, so this
+    // CLIENT ID goes first and never waits behind a blocking XREAD.
     reader.on('ready', () => {
       this.#readerId = undefined;
+      reader.call('CLIENT', 'ID').then(
+        (id) => (this.#readerId = String(id)),
+        () => undefined,
+      );
     });
     this.#client = client;
     this.#reader = reader;
@@ -266,7 +271,6 @@ export class RedisBroker implements Broker {
           }
           await this.#recover(reader);
         }
-        if (this.#readerId === undefined) this.#readerId = String(await reader.call('CLIENT', 'ID'));
         const reply = (await reader.xread('COUNT', TAIL_BATCH, 'BLOCK', this.#options.blockMs, 'STREAMS', this.#keys.stream, this.#position.lastId)) as
           | Array<[string, StreamEntry[]]>
           | null;
