@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { after, afterEach, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { RedisBroker } from '../src/broker/redis.js';
 import { openSse, WsSubscriber, type Message } from './helpers/clients.js';
@@ -7,6 +7,16 @@ import { publish, startHub, waitUntil, type RunningHub } from './helpers/hub.js'
 import { PrivateRedis, privateRedisSkipReason } from './helpers/private-redis.js';
 import { dropPrefix, REDIS_URL, redisSkipReason, testPrefix } from './helpers/redis.js';
 import { startServe, stopServe } from './helpers/serve.js';
+
+// Subscribers still open when a test fails would keep reconnecting (and the file running): close them all.
+const opened: Array<{ close(): void }> = [];
+const keep = <T extends { close(): void }>(subscriber: T): T => {
+  opened.push(subscriber);
+  return subscriber;
+};
+afterEach(() => {
+  for (const subscriber of opened.splice(0)) subscriber.close();
+});
 
 const skipShared = await redisSkipReason();
 const skipPrivate = privateRedisSkipReason();
@@ -24,7 +34,7 @@ describe('Redis gaps on the shared Redis', { skip: skipShared }, () => {
     const args = ['--redis', REDIS_URL, '--redis-prefix', prefix, '--history-size', '50', '--no-demo'];
     const [a, b] = await Promise.all([startServe(args), startServe(args)]);
     try {
-      const sse = await openSse(b.url, ['t']);
+      const sse = keep(await openSse(b.url, ['t']));
       await publish(a.url, { topic: 't', data: 1 });
       await sse.inbox.waitForEvents(1);
       b.child.kill('SIGSTOP');
@@ -52,7 +62,7 @@ describe('Redis gaps on the shared Redis', { skip: skipShared }, () => {
     const hub = await startHub({ broker: new RedisBroker({ url: REDIS_URL, prefix, blockMs: 500 }) });
     const admin = new Redis(REDIS_URL);
     try {
-      const ws = await WsSubscriber.open(hub.url, '?topic=w');
+      const ws = keep(await WsSubscriber.open(hub.url, '?topic=w'));
       const [old] = (await publish(hub.url, { topic: 'w', data: 1 })).body.ids as string[];
       await ws.inbox.waitForEvents(1);
       await admin.del(`${prefix}log`);
@@ -60,7 +70,7 @@ describe('Redis gaps on the shared Redis', { skip: skipShared }, () => {
       assert.notEqual(fresh!.slice(0, 10), old!.slice(0, 10), 'the epoch changed');
       await ws.inbox.waitForEvents(2);
       assert.deepEqual(withoutStatus(timeline(ws.inbox.messages)), ['connected', 'event:1', 'reset:unknown_id', 'event:2']);
-      const resumed = await openSse(hub.url, ['w'], { lastEventId: old! });
+      const resumed = keep(await openSse(hub.url, ['w'], { lastEventId: old! }));
       assert.equal((await resumed.inbox.waitForControl('reset'))['reason'], 'unknown_id');
       ws.close();
       resumed.close();
@@ -90,8 +100,8 @@ describe('Redis restarts', { skip: skipPrivate }, () => {
     const redis = await PrivateRedis.start(6395);
     cleanup.push(() => redis.stop());
     const hub = await hubOn(redis);
-    const sse = await openSse(hub.url, ['r']);
-    const ws = await WsSubscriber.open(hub.url, '?topic=r');
+    const sse = keep(await openSse(hub.url, ['r']));
+    const ws = keep(await WsSubscriber.open(hub.url, '?topic=r'));
     await publish(hub.url, { topic: 'r', data: 1 });
     for (const subscriber of [sse, ws]) await subscriber.inbox.waitForEvents(1);
     await redis.restart();
@@ -109,7 +119,7 @@ describe('Redis restarts', { skip: skipPrivate }, () => {
     const redis = await PrivateRedis.start(6396, true);
     cleanup.push(() => redis.stop());
     const hub = await hubOn(redis);
-    const sse = await openSse(hub.url, ['k']);
+    const sse = keep(await openSse(hub.url, ['k']));
     await publish(hub.url, { topic: 'k', data: 1 });
     await sse.inbox.waitForEvents(1);
     await redis.restart();

@@ -1,11 +1,21 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { RedisBroker } from '../src/broker/redis.js';
 import { openSse, WsSubscriber, type Message } from './helpers/clients.js';
 import { publish, startHub, waitUntil, type RunningHub } from './helpers/hub.js';
 import { PrivateRedis, privateRedisSkipReason } from './helpers/private-redis.js';
 import { testPrefix } from './helpers/redis.js';
+
+// Subscribers still open when a test fails would keep reconnecting (and the file running): close them all.
+const opened: Array<{ close(): void }> = [];
+const keep = <T extends { close(): void }>(subscriber: T): T => {
+  opened.push(subscriber);
+  return subscriber;
+};
+afterEach(() => {
+  for (const subscriber of opened.splice(0)) subscriber.close();
+});
 
 const skip = privateRedisSkipReason();
 
@@ -36,7 +46,7 @@ describe('Redis stalls', { skip }, () => {
   });
 
   it('answers 503 for a publish Redis could not run in time, and never publishes it later', async () => {
-    const sse = await openSse(hub.url, ['stall']);
+    const sse = keep(await openSse(hub.url, ['stall']));
     const before = await logLength();
     await stall(1500);
     const refused = await publish(hub.url, { topic: 'stall', data: 'answered-503' });
@@ -63,12 +73,12 @@ describe('Redis stalls', { skip }, () => {
   });
 
   it('tells subscribers of both transports paused, then resumed; connections opened meanwhile get paused right after connected', async () => {
-    const sse = await openSse(hub.url, ['outage']);
-    const ws = await WsSubscriber.open(hub.url, '?topic=outage');
+    const sse = keep(await openSse(hub.url, ['outage']));
+    const ws = keep(await WsSubscriber.open(hub.url, '?topic=outage'));
     await stall(1500);
     await waitUntil(() => hub.hub.deliveryPaused, 'the hub to notice the stall');
-    const lateSse = await openSse(hub.url, ['outage']);
-    const lateWs = await WsSubscriber.open(hub.url, '?topic=outage');
+    const lateSse = keep(await openSse(hub.url, ['outage']));
+    const lateWs = keep(await WsSubscriber.open(hub.url, '?topic=outage'));
     assert.equal((await fetch(`${hub.url}/readyz`)).status, 503, '/readyz is 503 while the log is away');
     for (const subscriber of [sse, ws, lateSse, lateWs]) await subscriber.inbox.waitForControl('resumed', 5000);
     const { body } = await publish(hub.url, { topic: 'outage', data: 'live again' });
@@ -82,7 +92,7 @@ describe('Redis stalls', { skip }, () => {
   it('leaves a WebSocket exactly as it was when a subscribe with since is refused, so the retry replays', async () => {
     const [since] = (await publish(hub.url, { topic: 'retry', data: 0 })).body.ids as string[];
     const missed = (await publish(hub.url, { topic: 'retry', data: 1 })).body.ids as string[];
-    const ws = await WsSubscriber.open(hub.url, '?topic=other');
+    const ws = keep(await WsSubscriber.open(hub.url, '?topic=other'));
     await stall(1500);
     const refused = await ws.request({ type: 'subscribe', topics: ['retry'], since });
     assert.deepEqual([refused['type'], refused['code']], ['error', 'broker_unavailable']);
