@@ -197,7 +197,9 @@ export class RedisBroker implements Broker {
       String(drafts.length),
       deadline,
       token,
-      String(Math.max(60_000, 10 * this.#options.commandTimeoutMs)),
+      // The token only has to outlive the settling, which ends about one command
+      // timeout after the deadline; kept short, tokens cost little memory at high rates.
+      String(3 * this.#options.commandTimeoutMs + 5000),
     ];
     for (const draft of drafts) args.push(draft.id ?? '', draft.topic, draft.type, draft.dataJson ?? JSON.stringify(draft.data) ?? 'null', timestamp);
     const reply = await settleAppend({
