@@ -154,10 +154,7 @@ export class RedisBroker implements Broker {
     // CLIENT ID goes first and never waits behind a blocking XREAD.
     reader.on('ready', () => {
       this.#readerId = undefined;
-      reader.call('CLIENT', 'ID').then(
-        (id) => (this.#readerId = String(id)),
-        () => undefined,
-      );
+      reader.call('CLIENT', 'ID').then((id) => (this.#readerId = String(id)), () => undefined);
     });
     this.#client = client;
     this.#reader = reader;
@@ -165,7 +162,12 @@ export class RedisBroker implements Broker {
       connection.on('error', (error: Error) => this.#log?.debug({ err: error, connection: name }, 'redis connection error'));
       connection.on('ready', () => this.#log?.info({ connection: name }, 'redis connected'));
       connection.on('close', () => {
-        if (!this.#closed) this.#log?.warn({ connection: name }, 'redis connection lost; retrying');
+        if (this.#closed) return;
+        this.#log?.warn({ connection: name }, 'redis connection lost; retrying');
+        // A lost connection is an outage even when Redis is back before the next
+        // probe (a fast restart): the tail must check for a gap before going on.
+        this.#probeOk = false;
+        this.#markUnavailable(new Error(`the ${name} connection to Redis closed`));
       });
     }
     await this.#connect(client);
@@ -344,9 +346,7 @@ export class RedisBroker implements Broker {
           this.#markUnavailable(error);
         },
       )
-      .finally(() => {
-        this.#probing = false;
-      });
+      .finally(() => (this.#probing = false));
   }
 
   #markUnavailable(error: unknown): void {
