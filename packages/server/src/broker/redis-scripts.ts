@@ -45,6 +45,11 @@ local function current_epoch(stream, meta, candidate)
   end
   return epoch
 end
+`;
+
+// Now on Redis's own clock, in ms: deadlines are judged by the clock of the one
+// server every node shares, never by a node's.
+const CLOCK = `
 local function redis_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -66,7 +71,7 @@ end
  * reply, space-separated, under the append token, so a hub that lost the reply
  * can learn the outcome.
  */
-export const APPEND_SCRIPT = `${TRIM}${EPOCH}
+export const APPEND_SCRIPT = `${TRIM}${EPOCH}${CLOCK}
 local stream, meta = KEYS[1], KEYS[2]
 if redis_ms() > tonumber(ARGV[7]) then return { 'late' } end
 local epoch = current_epoch(stream, meta, ARGV[1])
@@ -104,7 +109,7 @@ return out
  * appended, {'none'} when it was not and never can be (Redis's clock is past the
  * deadline, so the append script refuses it if it still runs), or {'pending'}.
  */
-export const OUTCOME_SCRIPT = `${EPOCH}
+export const OUTCOME_SCRIPT = `${CLOCK}
 local reply = redis.call('GET', KEYS[1])
 if reply then return { 'done', reply } end
 if redis_ms() > tonumber(ARGV[1]) then return { 'none' } end
