@@ -7,7 +7,7 @@ import { RecentIds } from './recent-ids.js';
 import { Subscriptions, type Subscription } from './subscriptions.js';
 import { refreshDelay, tokenExpiry } from './token-expiry.js';
 import type { Transport, TransportEnd } from './transport.js';
-import type { ClientEvents, ConnectionState, HeraldEvent, ResetNotice, SubscribeOptions } from './types.js';
+import type { ClientEvents, ConnectionState, DeliveryState, HeraldEvent, ResetNotice, SubscribeOptions } from './types.js';
 
 type Kind = 'websocket' | 'sse';
 
@@ -42,6 +42,7 @@ export class HeraldClient {
   readonly #subscriptions = new Subscriptions();
   readonly #seen: RecentIds;
   #state: ConnectionState = 'idle';
+  #delivery: DeliveryState = 'live';
   #generation = 0;
   #transport: Transport | undefined;
   #kind: Kind | undefined;
@@ -84,6 +85,11 @@ export class HeraldClient {
     return this.#state;
   }
 
+  /** `paused` while the hub says its event log is unavailable (see the `delivery` event), else `live`. */
+  get delivery(): DeliveryState {
+    return this.#delivery;
+  }
+
   /**
    * Where the next connection resumes from: the id of the last event received or,
    * before any, the position the hub named in `connected` (`lastEventId`).
@@ -97,7 +103,7 @@ export class HeraldClient {
     return this.#kind;
   }
 
-  /** Listens to `state` changes or `error`s; returns the function that stops listening. */
+  /** Listens to `state` changes, `delivery` changes or `error`s; returns the function that stops listening. */
   on<Name extends keyof ClientEvents>(name: Name, listener: ClientEvents[Name]): () => void {
     return this.#emitter.on(name, listener);
   }
@@ -152,6 +158,12 @@ export class HeraldClient {
     if (previous === state) return;
     this.#state = state;
     this.#emitter.emit('state', state, previous);
+  }
+
+  #setDelivery(delivery: DeliveryState): void {
+    if (this.#delivery === delivery) return;
+    this.#delivery = delivery;
+    this.#emitter.emit('delivery', delivery);
   }
 
   /** Ends the current attempt or connection without reporting it: its callbacks are fenced off. */
@@ -308,6 +320,10 @@ export class HeraldClient {
         return this.#subscriptions.reset({ topic: String(message['topic']), reason: message['reason'] as ResetNotice['reason'] });
       case 'error':
         return this.#error(message);
+      case 'paused':
+        return this.#setDelivery('paused');
+      case 'resumed':
+        return this.#setDelivery('live');
     }
   }
 
@@ -343,6 +359,8 @@ export class HeraldClient {
       this.#livenessTimeout = 2 * heartbeat + LIVENESS_GRACE_MS;
       this.#armLiveness(generation, this.#livenessTimeout);
     }
+    // A new connection delivers unless its hub says otherwise (`paused` follows `connected`).
+    this.#setDelivery('live');
     this.#setState('connected');
     if (this.#kind === 'websocket') this.#scheduleRefresh(generation, undefined);
     if (this.#kind === 'sse') {

@@ -4,7 +4,7 @@ export type { BackoffOptions } from './backoff.js';
 export { backoffDelay, BACKOFF_DEFAULTS } from './backoff.js';
 export type { Clock } from './clock.js';
 export type { PublishOptions } from './publish.js';
-export type { ConnectionState, HeraldEvent, ResetNotice, SubscribeOptions, ClientEvents } from './types.js';
+export type { ConnectionState, DeliveryState, HeraldEvent, ResetNotice, SubscribeOptions, ClientEvents } from './types.js';
 export type { Transport, TransportEnd, TransportFactory, TransportHandlers, TransportRequest } from './transport.js';
 export type { WebSocketConstructor, WebSocketLike } from './ws-transport.js';
 export { HeraldError } from '@herald/protocol';

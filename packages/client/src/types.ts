@@ -12,6 +12,13 @@ import type { Envelope, HeraldError, ResetReason } from '@herald/protocol';
  */
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'failed' | 'closed';
 
+/**
+ * Whether the hub is delivering: `paused` while the hub node cannot read its
+ * event log (it sent `paused`; the connection stays open and nothing is lost:
+ * events follow, or a `reset`, when it resumes), `live` otherwise.
+ */
+export type DeliveryState = 'live' | 'paused';
+
 /** An event as delivered to `onEvent`: the hub's envelope, with `data` typed by the caller. */
 export type HeraldEvent<Data = unknown> = Envelope<Data>;
 
@@ -55,4 +62,6 @@ export interface ClientEvents {
   state: (state: ConnectionState, previous: ConnectionState) => void;
   /** A refusal the client cannot retry (the state is `failed`), or a subscription error without `onError`. */
   error: (error: HeraldError) => void;
+  /** Delivery paused (the hub's log is unavailable) or live again; never seen by `onEvent`. */
+  delivery: (delivery: DeliveryState) => void;
 }

@@ -311,11 +311,13 @@ describe('error catalog', () => {
       slow_consumer: 4009,
       shutting_down: 1012,
       internal_error: 1011,
+      // Ends a WebSocket whose URL `since` cannot be read; "try again later".
+      broker_unavailable: 1013,
     };
     for (const [code, close] of Object.entries(closing) as Array<[ErrorCode, number]>) {
       assert.equal(closeCodeOf(code), close, code);
     }
-    for (const code of ['invalid_json', 'invalid_request', 'invalid_topic', 'reserved_type', 'invalid_id', 'not_found', 'broker_unavailable'] as const) {
+    for (const code of ['invalid_json', 'invalid_request', 'invalid_topic', 'reserved_type', 'invalid_id', 'not_found', 'outcome_unknown'] as const) {
       assert.equal(closeCodeOf(code), undefined, code);
     }
   });

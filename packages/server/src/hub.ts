@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { HeraldError } from '@herald/protocol';
+import { HeraldError, type ResetReason } from '@herald/protocol';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer } from 'ws';
-import type { AppendResult, Broker, EventDraft } from './broker/broker.js';
+import type { AppendResult, Broker, BrokerStatus, EventDraft } from './broker/broker.js';
 import { MemoryBroker } from './broker/memory.js';
 import type { LogEvent } from './log-event.js';
 import { HubMetrics } from './metrics.js';
@@ -60,6 +60,10 @@ export class Hub {
   #emptied: (() => void) | undefined;
   #stamp = 0;
   #current: LogEvent | undefined;
+  #deliveryPaused = false;
+  // Connections still opening (their replay read in flight) when this node found
+  // a gap: each gets its reset right after `connected` (see takeMissedGap).
+  readonly #gapWhileOpening = new Map<Connection, ResetReason>();
 
   constructor(options: HubOptions = {}) {
     this.options = resolveHubOptions(options);
@@ -92,10 +96,13 @@ export class Hub {
       for (const connection of this.#connections) connection.heartbeat();
     }, this.options.heartbeatInterval);
     this.#heartbeat.unref();
-    this.#started = this.broker.start((events, gap) => {
-      if (gap === true) this.#resetAll();
-      this.#dispatch(events);
-    });
+    this.#started = this.broker.start(
+      (events, gap) => {
+        if (gap !== undefined) this.#resetAll(gap);
+        this.#dispatch(events);
+      },
+      (status) => this.#deliveryStatus(status),
+    );
     this.#started.catch((error: unknown) => this.log.error({ err: error }, 'the broker failed to start'));
   }
 
@@ -116,6 +123,25 @@ export class Hub {
    */
   get paths(): string[] {
     return HUB_PATHS.filter((path) => path !== '/' || this.options.demo).map((path) => `${this.options.basePath}${path}`);
+  }
+
+  /**
+   * True while the broker reports the log unavailable: subscribers have been sent
+   * `paused`, and connections opening now get it right after `connected`.
+   */
+  get deliveryPaused(): boolean {
+    return this.#deliveryPaused;
+  }
+
+  /**
+   * @internal The gap this node found while `connection` was still opening, if
+   * any, forgotten once taken: the subscribe procedure sends its resets right
+   * after `connected`, since events between its replay and the gap were missed.
+   */
+  takeMissedGap(connection: Connection): ResetReason | undefined {
+    const reason = this.#gapWhileOpening.get(connection);
+    this.#gapWhileOpening.delete(connection);
+    return reason;
   }
 
   /** Open subscriber connections. */
@@ -275,6 +301,7 @@ export class Hub {
     this.#counts[connection.transport]--;
     this.#addresses.remove(connection.address);
     this.#expiry.delete(connection);
+    this.#gapWhileOpening.delete(connection);
     for (const pattern of connection.topics) this.index.remove(pattern, connection);
     if (this.#connections.size === 0) this.#emptied?.();
   }
@@ -288,17 +315,38 @@ export class Hub {
     connection.deliver(this.#current!);
   };
 
-  // This node missed events (it fell behind retention): no live subscriber can be
-  // sure of its state any more, so every one is told to reload.
-  #resetAll(): void {
-    this.log.error('this node fell behind the log retention and missed events; sending reset to every subscriber');
+  // This node missed events (it stalled or fell behind retention, or the log's
+  // history was lost): no live subscriber can be sure of its state any more, so
+  // every one is told to reload, before any later event (the broker reports the
+  // gap before the events that follow it, and before it reports `available`).
+  #resetAll(reason: ResetReason): void {
+    this.log.error({ reason }, 'this node missed events from the log; sending reset to every subscriber');
     for (const connection of this.#connections) {
-      // A connection still opening reads the log itself after this and gets its own answer.
-      if (!connection.started) continue;
-      for (const topic of connection.topics) {
-        connection.sendControl({ type: 'reset', topic, reason: 'expired' });
-        this.metrics.reset('expired');
+      // A connection still opening may have read the log only up to before the
+      // gap: it gets its resets right after `connected` (subscribe.ts).
+      if (!connection.started) {
+        this.#gapWhileOpening.set(connection, reason);
+        continue;
       }
+      for (const topic of connection.topics) {
+        connection.sendControl({ type: 'reset', topic, reason });
+        this.metrics.reset(reason);
+      }
+    }
+  }
+
+  // Announces outages of the log to every subscriber: `paused` while it is
+  // unavailable, `resumed` once the broker has checked for a gap (any resets
+  // went out first). Connections still opening get `paused` from subscribe.ts.
+  #deliveryStatus(status: BrokerStatus): void {
+    const paused = status === 'unavailable';
+    if (paused === this.#deliveryPaused) return;
+    this.#deliveryPaused = paused;
+    if (paused) this.log.warn('the event log is unavailable; delivery paused');
+    else this.log.info('the event log is available; delivery resumed');
+    for (const connection of this.#connections) {
+      if (!connection.started) continue;
+      connection.sendControl(paused ? { type: 'paused', reason: 'log_unavailable' } : { type: 'resumed' });
     }
   }
 

@@ -1,6 +1,6 @@
 export { createHub, Hub, type PublishInput } from './hub.js';
 export { resolveHubOptions, HubOptionsError, HUB_DEFAULTS, type HubOptions, type ResolvedHubOptions } from './options.js';
-export type { Broker, EventDraft, AppendResult, ReadResult, TailListener } from './broker/broker.js';
+export type { Broker, BrokerStatus, EventDraft, AppendResult, ReadResult, StatusListener, TailListener } from './broker/broker.js';
 export { LEASE_TTL_MS, type Lease, type LeaseOptions } from './broker/broker.js';
 export { MemoryBroker, type MemoryBrokerOptions, type RestoredEvent } from './broker/memory.js';
 export { RedisBroker, type RedisBrokerOptions } from './broker/redis.js';

@@ -23,6 +23,10 @@ export interface SubscribeDeps {
   broker: Broker;
   index: SubscriptionIndex<Connection>;
   metrics: HubMetrics;
+  /** True while the log is unavailable: a connection that starts now is told `paused` after `connected`. */
+  readonly deliveryPaused: boolean;
+  /** A gap the hub found while the connection was still opening, if any (taken once). */
+  takeMissedGap(connection: Connection): ResetReason | undefined;
 }
 
 /**
@@ -43,6 +47,14 @@ export interface SubscribeDeps {
  * follows and the connection continues live. Patterns the connection already held
  * are neither replayed nor reset: they have been live on this connection all along
  * (clients resume by naming all their topics in one request, as on reconnect).
+ *
+ * A connection that starts here (its `connected`) while the log is unavailable
+ * gets `paused` right after it. If the hub found a gap while this ran, a `reset`
+ * per newly added pattern follows (the replay ended before the gap).
+ *
+ * When it fails (the log cannot be read: `broker_unavailable`), it leaves the
+ * connection exactly as it was (patterns, filters, index) and rethrows, so a
+ * retry of the same request replays or resets as if it were the first.
  */
 export async function subscribe(
   deps: SubscribeDeps,
@@ -54,6 +66,14 @@ export async function subscribe(
 ): Promise<void> {
   const previous = [...connection.topics];
   const added = patterns.filter((pattern) => !connection.topics.has(pattern));
+  const previousFilters = patterns.map((pattern) => connection.filters.get(pattern));
+  const opening = !connection.started;
+  let announced = false;
+  const begin = (outcome: SubscribeOutcome): void => {
+    announced = true;
+    announce(outcome);
+    if (opening && connection.started && deps.deliveryPaused) connection.sendControl({ type: 'paused', reason: 'log_unavailable' });
+  };
   connection.beginReplay();
   try {
     // A request's filter (or its absence) applies to every pattern it names, held or new.
@@ -68,21 +88,40 @@ export async function subscribe(
     const head = deps.broker.head();
     const position = deps.broker.positionId(head);
     if (since === undefined) {
-      announce({ resumed: false, lastEventId: position });
+      // Nothing to resume, so nothing this connection had can be missing.
+      deps.takeMissedGap(connection);
+      begin({ resumed: false, lastEventId: position });
       return;
     }
     const result = await deps.broker.read(since, head);
     if (connection.closed) return;
-    if (!result.ok) {
-      announce({ resumed: false, reset: result.reason, lastEventId: position });
+    const missed = deps.takeMissedGap(connection);
+    if (!result.ok || missed !== undefined) {
+      const reason = result.ok ? missed! : result.reason;
+      begin({ resumed: false, reset: reason, lastEventId: position });
+      // SSE: the last reset carries the position as its `id:`, so EventSource only
+      // moves past the loss once it has been told of it.
       const last = added[added.length - 1];
-      for (const topic of added) connection.sendControl({ type: 'reset', topic, reason: result.reason }, topic === last ? position : undefined);
-      deps.metrics.reset(result.reason);
+      for (const topic of added) connection.sendControl({ type: 'reset', topic, reason }, topic === last ? position : undefined);
+      deps.metrics.reset(reason);
       return;
     }
-    announce({ resumed: true, lastEventId: since });
+    begin({ resumed: true, lastEventId: since });
     connection.skipLiveThrough(result.after);
     await connection.replay(result.events, (event) => connection.accepts(event, added) && !connection.accepts(event, previous));
+  } catch (error) {
+    if (!announced) {
+      for (const pattern of added) {
+        connection.topics.delete(pattern);
+        deps.index.remove(pattern, connection);
+      }
+      patterns.forEach((pattern, i) => {
+        const filter = previousFilters[i];
+        if (filter === undefined) connection.filters.delete(pattern);
+        else connection.filters.set(pattern, filter);
+      });
+    }
+    throw error;
   } finally {
     connection.endReplay();
   }

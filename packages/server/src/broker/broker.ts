@@ -48,11 +48,23 @@ export function assertPublisherIds(drafts: readonly EventDraft[]): void {
 }
 
 /**
- * Receives the log's events in order, in batches. `gap` is true when retention
- * removed events before this node could read them (it fell behind by more than
- * the log keeps): what came before this batch is incomplete for live subscribers.
+ * Receives the log's events in order, in batches. `gap` is set when this node
+ * missed events before this batch (which may be empty), so what its live
+ * subscribers received is incomplete: `expired` when retention removed entries
+ * this node never read (it stalled, was cut off, or fell behind), `unknown_id`
+ * when the log's history was lost (a new epoch: Redis restarted empty or was wiped).
  */
-export type TailListener = (events: readonly LogEvent[], gap?: boolean) => void;
+export type TailListener = (events: readonly LogEvent[], gap?: ResetReason) => void;
+
+/**
+ * Whether the log can deliver: `unavailable` when this node cannot read or
+ * write it (Redis down, stalled or partitioned), `available` when delivery
+ * continues.
+ */
+export type BrokerStatus = 'available' | 'unavailable';
+
+/** Receives a broker's status changes (see {@link Broker.start}). */
+export type StatusListener = (status: BrokerStatus) => void;
 
 /** How long a lease lasts without renewal unless a caller asks otherwise, in milliseconds. */
 export const LEASE_TTL_MS = 3000;
@@ -112,13 +124,24 @@ export interface Broker {
   /** Short name for logs and /readyz, such as "memory". */
   readonly name: string;
 
-  /** Connects and starts delivering the log's new events to `listener`. Called once. */
-  start(listener: TailListener): Promise<void>;
+  /**
+   * Connects and starts delivering the log's new events to `listener`. Called once.
+   * A broker starts `available`; `status`, when given, hears each change after
+   * that, never the same status twice in a row. Before it reports `available`
+   * again the broker has checked whether events were missed meanwhile and, if so,
+   * passed that gap to `listener` first, so a hub can send its `reset`s before
+   * telling subscribers delivery resumed. MemoryBroker never becomes unavailable.
+   */
+  start(listener: TailListener, status?: StatusListener): Promise<void>;
 
   /**
    * Appends drafts in order. A draft whose publisher id is already in retained
    * history is not appended again; its result carries the original id and `duplicate: true`.
-   * Rejects with a HeraldError (`invalid_id`, `broker_unavailable`) when nothing could be appended.
+   * Rejects with a HeraldError (`invalid_id`, `broker_unavailable`) only when
+   * nothing was appended and nothing can be appended later (a refused publish is
+   * never published after the fact), and with `outcome_unknown` when the broker
+   * cannot tell whether the batch was appended (a retry with the same publisher
+   * ids is then safe).
    */
   append(drafts: readonly EventDraft[]): Promise<AppendResult[]>;
 
@@ -166,7 +189,7 @@ export interface Broker {
    */
   lease(name: string, options?: LeaseOptions): Lease;
 
-  /** True while the log accepts appends. */
+  /** True while the log accepts appends (and, for a shared log, while it is `available`). */
   isReady(): boolean;
 
   /** Stops the tail and releases connections and timers. */

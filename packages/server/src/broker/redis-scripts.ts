@@ -1,9 +1,10 @@
 /**
  * Lua run inside Redis, so each step is atomic across every hub node.
  *
- * Keys: KEYS[1] the stream (the log), KEYS[2] a hash holding `epoch` and `trimmed`
- * (the id of the newest entry retention removed, so the entry right before the
- * oldest retained one still counts as a safe resume point).
+ * Keys: KEYS[1] the stream (the log), KEYS[2] a hash holding `epoch`, `seq` (the
+ * log sequence number of the newest entry ever appended in this epoch) and
+ * `trimmed` (the id of the newest entry retention removed, so the entry right
+ * before the oldest retained one still counts as a safe resume point).
  */
 
 // Removes entries past the count limit and older than the cutoff, remembering the
@@ -26,23 +27,58 @@ local function trim(stream, meta, maxlen, cutoff)
 end
 `;
 
+// The log's epoch, rotated (a new epoch, sequence restarting at 0) when the log's
+// history is gone: no epoch yet (a new or emptied Redis), or the stream deleted
+// after entries were appended. A stale position is then never trusted: ids of the
+// old epoch get `reset` and every node's tail sees the epoch change.
+const EPOCH = `
+local function rotate(meta, candidate)
+  redis.call('DEL', meta)
+  redis.call('HSET', meta, 'epoch', candidate, 'seq', 0)
+  return candidate
+end
+local function current_epoch(stream, meta, candidate)
+  local epoch = redis.call('HGET', meta, 'epoch')
+  if not epoch then return rotate(meta, candidate) end
+  if tonumber(redis.call('HGET', meta, 'seq') or '0') > 0 and redis.call('EXISTS', stream) == 0 then
+    return rotate(meta, candidate)
+  end
+  return epoch
+end
+`;
+
+// Now on Redis's own clock, in ms: deadlines are judged by the clock of the one
+// server every node shares, never by a node's.
+const CLOCK = `
+local function redis_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+`;
+
 /**
  * Appends a batch. ARGV: candidate epoch, maxlen, cutoff ms, publisher-id TTL ms,
- * publisher-id key prefix, count, then five values per event: publisher id (''
- * for none), topic, type, data JSON, timestamp. Returns the epoch followed by a
- * stream id and a duplicate flag per event.
+ * publisher-id key prefix, count, deadline (ms on Redis's clock), append-token
+ * key, append-token TTL ms, then five values per event: publisher id ('' for
+ * none), topic, type, data JSON, timestamp.
+ *
+ * Past the deadline it appends nothing and returns {'late'}: a publish the hub
+ * already gave up waiting for must never land later (503 means nothing was
+ * published). Otherwise each new entry carries the epoch (`e`) and the log
+ * sequence number (`n`, one more than the previous entry's, kept in meta
+ * `seq`), so a tail can tell exactly when it missed entries. Returns the epoch
+ * followed by a stream id and a duplicate flag per event, and stores the same
+ * reply, space-separated, under the append token, so a hub that lost the reply
+ * can learn the outcome.
  */
-export const APPEND_SCRIPT = `${TRIM}
+export const APPEND_SCRIPT = `${TRIM}${EPOCH}${CLOCK}
 local stream, meta = KEYS[1], KEYS[2]
-local epoch = redis.call('HGET', meta, 'epoch')
-if not epoch then
-  epoch = ARGV[1]
-  redis.call('HSET', meta, 'epoch', epoch)
-end
+if redis_ms() > tonumber(ARGV[7]) then return { 'late' } end
+local epoch = current_epoch(stream, meta, ARGV[1])
 local maxlen, cutoff, ttl, pids, n = tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6])
 local out = { epoch }
 for i = 0, n - 1 do
-  local base = 7 + i * 5
+  local base = 10 + i * 5
   local pid = ARGV[base]
   local existing = false
   if pid ~= '' then existing = redis.call('GET', pids .. pid) end
@@ -50,11 +86,12 @@ for i = 0, n - 1 do
     out[#out + 1] = existing
     out[#out + 1] = 1
   else
+    local seq = redis.call('HINCRBY', meta, 'seq', 1)
     local id
     if pid == '' then
-      id = redis.call('XADD', stream, '*', 'e', epoch, 't', ARGV[base + 1], 'y', ARGV[base + 2], 'd', ARGV[base + 3], 's', ARGV[base + 4])
+      id = redis.call('XADD', stream, '*', 'e', epoch, 'n', seq, 't', ARGV[base + 1], 'y', ARGV[base + 2], 'd', ARGV[base + 3], 's', ARGV[base + 4])
     else
-      id = redis.call('XADD', stream, '*', 'e', epoch, 't', ARGV[base + 1], 'y', ARGV[base + 2], 'd', ARGV[base + 3], 's', ARGV[base + 4], 'p', pid)
+      id = redis.call('XADD', stream, '*', 'e', epoch, 'n', seq, 't', ARGV[base + 1], 'y', ARGV[base + 2], 'd', ARGV[base + 3], 's', ARGV[base + 4], 'p', pid)
       redis.call('SET', pids .. pid, id, 'PX', ttl)
     end
     out[#out + 1] = id
@@ -62,7 +99,53 @@ for i = 0, n - 1 do
   end
 end
 trim(stream, meta, maxlen, cutoff)
+redis.call('SET', ARGV[8], table.concat(out, ' '), 'PX', ARGV[9])
 return out
+`;
+
+/**
+ * What became of an append whose reply was lost. KEYS[1]: its append token;
+ * ARGV[1]: its deadline (ms on Redis's clock). Returns {'done', reply} when it was
+ * appended, {'none'} when it was not and never can be (Redis's clock is past the
+ * deadline, so the append script refuses it if it still runs), or {'pending'}.
+ */
+export const OUTCOME_SCRIPT = `${CLOCK}
+local reply = redis.call('GET', KEYS[1])
+if reply then return { 'done', reply } end
+if redis_ms() > tonumber(ARGV[1]) then return { 'none' } end
+return { 'pending' }
+`;
+
+/**
+ * The state of the log, for a tail that was cut off (and at start). ARGV:
+ * candidate epoch, the epoch the node knows ('' for none), the last sequence
+ * number it knows ('' for none). Rotates the epoch when history is gone (see
+ * EPOCH), including when the known epoch's sequence went backwards (Redis came
+ * back from an older snapshot: positions would be issued twice). Returns Redis's
+ * time (seconds, microseconds), the epoch, the last sequence number, the first
+ * retained entry's `n` ('' when empty or unnumbered), the last entry's id and
+ * `n` ('' when none).
+ */
+export const STATE_SCRIPT = `${EPOCH}
+local stream, meta = KEYS[1], KEYS[2]
+local t = redis.call('TIME')
+local epoch = current_epoch(stream, meta, ARGV[1])
+local seq = tonumber(redis.call('HGET', meta, 'seq') or '0')
+if ARGV[2] == epoch and ARGV[3] ~= '' and seq < tonumber(ARGV[3]) then
+  epoch = rotate(meta, ARGV[1])
+  seq = 0
+end
+local function number_of(entries)
+  if #entries == 0 then return '', '' end
+  local fields = entries[1][2]
+  for i = 1, #fields, 2 do
+    if fields[i] == 'n' then return entries[1][1], fields[i + 1] end
+  end
+  return entries[1][1], ''
+end
+local _, first = number_of(redis.call('XRANGE', stream, '-', '+', 'COUNT', 1))
+local last_id, last = number_of(redis.call('XREVRANGE', stream, '+', '-', 'COUNT', 1))
+return { t[1], t[2], epoch, tostring(seq), first, last_id, last, redis.call('HGET', meta, 'trimmed') or '' }
 `;
 
 /** Trims by count and age without appending. ARGV: maxlen, cutoff ms. */

@@ -3,11 +3,22 @@ import { HeraldError, type Envelope } from '@herald/protocol';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { LogEvent } from '../log-event.js';
-import { assertPublisherIds, type AppendResult, type Broker, type EventDraft, type ReadResult, type TailListener } from './broker.js';
+import {
+  assertPublisherIds,
+  type AppendResult,
+  type Broker,
+  type EventDraft,
+  type ReadResult,
+  type StatusListener,
+  type TailListener,
+} from './broker.js';
+import { RedisClock } from './redis-clock.js';
+import { RETRY_MS, settleAppend, sleep, within } from './redis-outcome.js';
+import { numberOrUndefined, TailPosition, type LogState, type StreamEntry } from './redis-tail-position.js';
+import { APPEND_SCRIPT, OUTCOME_SCRIPT, READ_SCRIPT, STATE_SCRIPT, TRIM_SCRIPT } from './redis-scripts.js';
 import type { Lease, LeaseOptions } from './broker.js';
 import { assertLeaseName } from './local-leases.js';
 import { RedisLease } from './redis-lease.js';
-import { APPEND_SCRIPT, READ_SCRIPT, TRIM_SCRIPT } from './redis-scripts.js';
 
 /** Settings of the Redis log. */
 export interface RedisBrokerOptions {
@@ -21,8 +32,17 @@ export interface RedisBrokerOptions {
   maxAgeMs?: number;
   /** How long one blocking read of the stream waits, in milliseconds. Default 5,000. */
   blockMs?: number;
-  /** How long a command may take before publish answers 503, in milliseconds. Default 2,000. */
+  /**
+   * How long a command may take, in milliseconds. Default 2,000. An append not
+   * run by Redis within it is refused by Redis itself; a publish whose reply is
+   * lost is then settled within as long again (503 when nothing was appended,
+   * 504 `outcome_unknown` when the broker cannot tell).
+   */
   commandTimeoutMs?: number;
+  /** How often the broker checks that Redis answers (and reads its clock), in milliseconds. Default 1,000. */
+  probeIntervalMs?: number;
+  /** How long a probe may take before the log counts as unavailable, in milliseconds. Default 1,000. */
+  probeTimeoutMs?: number;
   /** How long start() waits for Redis before failing, in milliseconds. Default 10,000. */
   connectTimeoutMs?: number;
   /** Logger for connection trouble; default none. */
@@ -33,21 +53,13 @@ interface HeraldRedis extends Redis {
   heraldAppend(stream: string, meta: string, ...args: string[]): Promise<Array<string | number>>;
   heraldTrim(stream: string, meta: string, maxlen: string, cutoff: string): Promise<number>;
   heraldRead(stream: string, meta: string, ...args: string[]): Promise<[string, string?, Array<[string, string[]]>?]>;
+  heraldOutcome(token: string, deadline: string): Promise<[string, string?]>;
+  heraldState(stream: string, meta: string, candidate: string, epoch: string, seq: string): Promise<string[]>;
 }
-
-type StreamEntry = [id: string, fields: string[]];
 
 const GENERATED_ID = /^([0-9a-f]{10})-(\d+-\d+)$/;
 const TRIM_INTERVAL_MS = 1000;
 const TAIL_BATCH = 1000;
-
-/** True when stream id a sorts before b. */
-function streamIdBefore(a: string, b: string): boolean {
-  const [ams, aseq] = a.split('-').map(BigInt) as [bigint, bigint];
-  const [bms, bseq] = b.split('-').map(BigInt) as [bigint, bigint];
-  return ams < bms || (ams === bms && aseq < bseq);
-}
-
 /** Stream ids `ms-seq` as fixed-width strings, so they compare like LogEvent positions. */
 function positionOf(streamId: string): string {
   const dash = streamId.indexOf('-');
@@ -65,23 +77,35 @@ function streamIdOf(position: string): string {
  * last id it has seen, so a node that loses Redis catches up from where it was.
  * Ids are `<epoch>-<stream id>`, the same on every node; the epoch lives in Redis,
  * so a wiped Redis gives a new epoch and old ids get `reset`.
+ *
+ * Gaps are exact: every entry carries its epoch and log sequence number, and the
+ * tail checks that each batch continues the last entry it read. A periodic probe
+ * (TIME, which also calibrates the clock appends use for their deadline) and tail
+ * failures mark the log unavailable; the tail then re-reads the log's state and
+ * reports any gap before it reports the log available again.
  */
 export class RedisBroker implements Broker {
   readonly name = 'redis';
   readonly #options: Required<Omit<RedisBrokerOptions, 'logger'>>;
   readonly #log: Logger | undefined;
-  readonly #keys: { stream: string; meta: string; pids: string };
+  readonly #keys: { stream: string; meta: string; pids: string; appends: string };
   #client: HeraldRedis | undefined;
   #reader: Redis | undefined;
   #listener: TailListener | undefined;
-  #lastId = '0-0';
-  // The epoch of the log this node tails (see #noteEpoch): positionId() pairs it with #lastId.
-  #epoch = '';
   #closed = false;
   #trimTimer: NodeJS.Timeout | undefined;
   #tailing: Promise<void> | undefined;
   #tailFailures = 0;
   readonly #leases = new Set<RedisLease>();
+  #status: StatusListener | undefined;
+  readonly #clock = new RedisClock();
+  readonly #position = new TailPosition();
+  #unavailable = false;
+  #probeOk = true;
+  #probing = false;
+  #probeTimer: NodeJS.Timeout | undefined;
+  // CLIENT ID of the reader's current connection, to unblock its XREAD on recovery.
+  #readerId: string | undefined;
 
   constructor(options: RedisBrokerOptions) {
     if (typeof options?.url !== 'string' || !/^rediss?:\/\//.test(options.url)) {
@@ -95,20 +119,23 @@ export class RedisBroker implements Broker {
       blockMs: options.blockMs ?? 5000,
       commandTimeoutMs: options.commandTimeoutMs ?? 2000,
       connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+      probeIntervalMs: options.probeIntervalMs ?? 1000,
+      probeTimeoutMs: options.probeTimeoutMs ?? 1000,
     };
-    for (const key of ['maxEvents', 'maxAgeMs', 'blockMs', 'commandTimeoutMs', 'connectTimeoutMs'] as const) {
+    for (const key of ['maxEvents', 'maxAgeMs', 'blockMs', 'commandTimeoutMs', 'connectTimeoutMs', 'probeIntervalMs', 'probeTimeoutMs'] as const) {
       if (!Number.isInteger(this.#options[key]) || this.#options[key] < 1) {
         throw new TypeError(`RedisBroker: ${key} must be a positive integer, got ${String(options[key])}`);
       }
     }
     this.#log = options.logger;
     const prefix = this.#options.prefix;
-    this.#keys = { stream: `${prefix}log`, meta: `${prefix}meta`, pids: `${prefix}pid:` };
+    this.#keys = { stream: `${prefix}log`, meta: `${prefix}meta`, pids: `${prefix}pid:`, appends: `${prefix}append:` };
   }
 
-  async start(listener: TailListener): Promise<void> {
+  async start(listener: TailListener, status?: StatusListener): Promise<void> {
     if (this.#listener !== undefined) throw new Error('RedisBroker: start() was already called');
     this.#listener = listener;
+    this.#status = status;
     const common: RedisOptions = { lazyConnect: true, connectionName: 'herald', retryStrategy: (n) => Math.min(n * 100, 2000) };
     // Commands fail at once while Redis is away, so publish answers 503 instead of waiting.
     const client = new Redis(this.#options.url, {
@@ -121,22 +148,40 @@ export class RedisBroker implements Broker {
     client.defineCommand('heraldAppend', { numberOfKeys: 2, lua: APPEND_SCRIPT });
     client.defineCommand('heraldTrim', { numberOfKeys: 2, lua: TRIM_SCRIPT });
     client.defineCommand('heraldRead', { numberOfKeys: 2, lua: READ_SCRIPT });
-    // The tail's blocking reads wait out an outage and resume from the last id.
-    const reader = new Redis(this.#options.url, { ...common, maxRetriesPerRequest: null });
+    client.defineCommand('heraldOutcome', { numberOfKeys: 1, lua: OUTCOME_SCRIPT });
+    client.defineCommand('heraldState', { numberOfKeys: 2, lua: STATE_SCRIPT });
+    // The tail's blocking reads wait out an outage (ioredis sends them again on
+    // reconnect) and resume from the last id.
+    const reader = new Redis(this.#options.url, { ...common, maxRetriesPerRequest: null }) as HeraldRedis;
+    reader.defineCommand('heraldState', { numberOfKeys: 2, lua: STATE_SCRIPT });
+    // 'ready' is emitted before ioredis sends again what was in flight, so this
+    // CLIENT ID goes first and never waits behind a blocking XREAD.
+    reader.on('ready', () => {
+      this.#readerId = undefined;
+      reader.call('CLIENT', 'ID').then((id) => (this.#readerId = String(id)), () => undefined);
+    });
     this.#client = client;
     this.#reader = reader;
     for (const [name, connection] of [['client', client], ['reader', reader]] as const) {
       connection.on('error', (error: Error) => this.#log?.debug({ err: error, connection: name }, 'redis connection error'));
       connection.on('ready', () => this.#log?.info({ connection: name }, 'redis connected'));
       connection.on('close', () => {
-        if (!this.#closed) this.#log?.warn({ connection: name }, 'redis connection lost; retrying');
+        if (this.#closed) return;
+        this.#log?.warn({ connection: name }, 'redis connection lost; retrying');
+        // A lost connection is an outage even when Redis is back before the next
+        // probe (a fast restart): the tail must check for a gap before going on.
+        this.#probeOk = false;
+        this.#markUnavailable(new Error(`the ${name} connection to Redis closed`));
       });
     }
     await this.#connect(client);
     await this.#connect(reader);
-    await this.#readStartPosition(client);
+    const state = await this.#command(() => this.#readState(client));
+    this.#position.startAt(state);
     this.#trimTimer = setInterval(() => void this.#trim(), TRIM_INTERVAL_MS);
     this.#trimTimer.unref();
+    this.#probeTimer = setInterval(() => this.#probe(), this.#options.probeIntervalMs);
+    this.#probeTimer.unref();
     this.#tailing = this.#tail();
   }
 
@@ -145,6 +190,10 @@ export class RedisBroker implements Broker {
     assertPublisherIds(drafts);
     const client = this.#requireClient();
     const timestamp = new Date().toISOString();
+    const token = `${this.#keys.appends}${randomBytes(12).toString('base64url')}`;
+    // Redis refuses the script past this instant of its own clock, so an append the
+    // hub stopped waiting for cannot land after the hub answered.
+    const deadline = String(this.#clock.now() + this.#options.commandTimeoutMs);
     const args = [
       randomBytes(5).toString('hex'),
       String(this.#options.maxEvents),
@@ -152,9 +201,19 @@ export class RedisBroker implements Broker {
       String(this.#options.maxAgeMs),
       this.#keys.pids,
       String(drafts.length),
+      deadline,
+      token,
+      // The token only has to outlive the settling, which ends about one command
+      // timeout after the deadline; kept short, tokens cost little memory at high rates.
+      String(3 * this.#options.commandTimeoutMs + 5000),
     ];
     for (const draft of drafts) args.push(draft.id ?? '', draft.topic, draft.type, draft.dataJson ?? JSON.stringify(draft.data) ?? 'null', timestamp);
-    const reply = await this.#command(() => client.heraldAppend(this.#keys.stream, this.#keys.meta, ...args));
+    const reply = await settleAppend({
+      run: () => client.heraldAppend(this.#keys.stream, this.#keys.meta, ...args),
+      outcome: () => client.heraldOutcome(token, deadline),
+      resolveWithinMs: this.#options.commandTimeoutMs,
+      closed: () => this.#closed,
+    });
     const epoch = String(reply[0]);
     return drafts.map((draft, i) => {
       const streamId = String(reply[1 + i * 2]);
@@ -164,11 +223,11 @@ export class RedisBroker implements Broker {
   }
 
   head(): string | null {
-    return this.#lastId === '0-0' ? null : positionOf(this.#lastId);
+    return this.#position.lastId === '0-0' ? null : positionOf(this.#position.lastId);
   }
 
   positionId(position: string | null): string {
-    return `${this.#epoch}-${position === null ? '0-0' : streamIdOf(position)}`;
+    return `${this.#position.epoch}-${position === null ? '0-0' : streamIdOf(position)}`;
   }
 
   async read(after: string, until: string | null): Promise<ReadResult> {
@@ -185,7 +244,7 @@ export class RedisBroker implements Broker {
   }
 
   isReady(): boolean {
-    return !this.#closed && this.#client?.status === 'ready';
+    return !this.#closed && !this.#unavailable && this.#client?.status === 'ready';
   }
 
   /** A lease kept in the key `<prefix>lease:<name>` (see redis-lease.ts); open leases are released by close(). */
@@ -202,6 +261,7 @@ export class RedisBroker implements Broker {
     this.#closed = true;
     await Promise.all([...this.#leases].map((lease) => lease.release()));
     if (this.#trimTimer !== undefined) clearInterval(this.#trimTimer);
+    if (this.#probeTimer !== undefined) clearInterval(this.#probeTimer);
     this.#reader?.disconnect();
     await this.#tailing;
     await this.#client?.quit().catch(() => this.#client?.disconnect());
@@ -219,73 +279,100 @@ export class RedisBroker implements Broker {
     }
   }
 
-  /**
-   * Where this node starts tailing, and the log's epoch, read in one MULTI so they
-   * belong together. The epoch is created here when the log has none yet (HSETNX,
-   * the append script's rule), so the first `connected` can name a position.
-   * A stream emptied by retention starts after its last removed entry: `0-0` would
-   * read as expired there, though nothing after this moment can be missed.
-   */
-  async #readStartPosition(client: HeraldRedis): Promise<void> {
-    const reply = await this.#command(() =>
-      client
-        .multi()
-        .hsetnx(this.#keys.meta, 'epoch', randomBytes(5).toString('hex'))
-        .hget(this.#keys.meta, 'epoch')
-        .hget(this.#keys.meta, 'trimmed')
-        .xrevrange(this.#keys.stream, '+', '-', 'COUNT', 1)
-        .exec(),
-    );
-    const failed = reply?.find(([error]) => error !== null);
-    if (reply === null || failed !== undefined) {
-      throw new HeraldError('broker_unavailable', `cannot read the event log's start position: ${String(failed?.[0] ?? 'transaction aborted')}`);
-    }
-    const [, epoch, trimmed, latest] = reply.map(([, value]) => value) as [unknown, string, string | null, StreamEntry[]];
-    this.#noteEpoch(epoch);
-    this.#lastId = latest[0]?.[0] ?? trimmed ?? '0-0';
-  }
-
-  /**
-   * Records the epoch of the log as this node sees it: at start, then from every
-   * entry the tail reads (a wiped Redis gets a new epoch on its next append), so
-   * positionId() names positions in the log they belong to.
-   */
-  #noteEpoch(epoch: string): void {
-    this.#epoch = epoch;
-  }
-
+  // Reads the stream from the last entry read, forever. While the log is marked
+  // unavailable it first re-reads the log's state (#recover), so any gap is
+  // reported before the log is reported available and before newer entries.
   async #tail(): Promise<void> {
-    const reader = this.#reader!;
+    const reader = this.#reader! as HeraldRedis;
     while (!this.#closed) {
       try {
-        const reply = (await reader.xread('COUNT', TAIL_BATCH, 'BLOCK', this.#options.blockMs, 'STREAMS', this.#keys.stream, this.#lastId)) as
+        if (this.#unavailable) {
+          if (!this.#probeOk) {
+            await sleep(RETRY_MS);
+            continue;
+          }
+          await this.#recover(reader);
+        }
+        const reply = (await reader.xread('COUNT', TAIL_BATCH, 'BLOCK', this.#options.blockMs, 'STREAMS', this.#keys.stream, this.#position.lastId)) as
           | Array<[string, StreamEntry[]]>
           | null;
-        const recovering = this.#tailFailures > 0;
         this.#tailFailures = 0;
+        // Marked unavailable while this read waited: recover first, then read these entries again.
+        if (this.#unavailable) continue;
         const entries = reply?.[0]?.[1];
         if (entries === undefined || entries.length === 0) continue;
-        // Only a node that was away or is reading full batches can have fallen
-        // behind retention; only then is the extra round trip worth it.
-        const gap = (recovering || entries.length === TAIL_BATCH) && (await this.#trimmedPast(this.#lastId));
+        const gap = this.#position.gapBefore(entries[0]!);
         const events = entries.map((entry) => this.#toEvent(entry));
-        const last = entries[entries.length - 1]!;
-        this.#lastId = last[0];
-        this.#noteEpoch(fieldOf(last, 'e') ?? this.#epoch);
+        this.#position.advance(entries[entries.length - 1]!);
         this.#listener?.(events, gap);
       } catch (error) {
         if (this.#closed) return;
+        this.#markUnavailable(error);
         if (this.#tailFailures++ === 0) this.#log?.warn({ err: error }, 'reading the redis stream failed; retrying');
-        await new Promise((resolve) => setTimeout(resolve, Math.min(100 * this.#tailFailures, 1000)));
+        await sleep(Math.min(RETRY_MS * this.#tailFailures, 1000));
       }
     }
   }
 
-  // Whether retention has removed entries after `lastId`, which this node never read.
-  async #trimmedPast(lastId: string): Promise<boolean> {
-    if (lastId === '0-0') return false;
-    const trimmed = await this.#reader!.hget(this.#keys.meta, 'trimmed');
-    return trimmed !== null && streamIdBefore(lastId, trimmed);
+  // After an outage: compares the log's state with what this node last read,
+  // reports a gap if there is one (and moves past it so it is reported once), then
+  // reports the log available.
+  async #recover(reader: HeraldRedis): Promise<void> {
+    const gap = this.#position.recover(await this.#readState(reader));
+    if (gap !== undefined) {
+      this.#log?.warn({ reason: gap }, 'this node missed events while the redis log was unavailable');
+      this.#listener?.([], gap);
+    }
+    if (this.#closed || !this.#unavailable) return;
+    this.#unavailable = false;
+    this.#log?.info('the redis log is available again');
+    this.#status?.('available');
+  }
+
+  async #readState(connection: HeraldRedis): Promise<LogState> {
+    const sentAt = Date.now();
+    const { epoch, lastSeq } = this.#position;
+    const reply = await connection.heraldState(this.#keys.stream, this.#keys.meta, randomBytes(5).toString('hex'), epoch, lastSeq === undefined ? '' : String(lastSeq));
+    this.#clock.sample(reply[0]!, reply[1]!, sentAt, Date.now());
+    return {
+      epoch: reply[2]!,
+      seq: Number(reply[3]),
+      first: numberOrUndefined(reply[4]),
+      lastId: reply[5] === '' ? undefined : reply[5],
+      last: numberOrUndefined(reply[6]),
+      trimmed: reply[7] === '' || reply[7] === undefined ? undefined : reply[7],
+    };
+  }
+
+  // Checks that Redis answers in time and samples its clock. A failure marks the
+  // log unavailable; the first success after one wakes the tail to recover.
+  #probe(): void {
+    const client = this.#client;
+    if (this.#probing || this.#closed || client === undefined) return;
+    this.#probing = true;
+    const sentAt = Date.now();
+    within(client.time(), this.#options.probeTimeoutMs)
+      .then(
+        ([seconds, microseconds]) => {
+          this.#clock.sample(String(seconds), String(microseconds), sentAt, Date.now());
+          this.#probeOk = true;
+          if (this.#unavailable && this.#readerId !== undefined) {
+            client.call('CLIENT', 'UNBLOCK', this.#readerId).catch(() => undefined);
+          }
+        },
+        (error: unknown) => {
+          this.#probeOk = false;
+          this.#markUnavailable(error);
+        },
+      )
+      .finally(() => (this.#probing = false));
+  }
+
+  #markUnavailable(error: unknown): void {
+    if (this.#unavailable || this.#closed) return;
+    this.#unavailable = true;
+    this.#log?.warn({ err: error }, 'the redis log is unavailable; delivery paused');
+    this.#status?.('unavailable');
   }
 
   #toEvent([streamId, fields]: StreamEntry): LogEvent {
@@ -319,12 +406,6 @@ export class RedisBroker implements Broker {
       throw new HeraldError('broker_unavailable', `the event log (Redis) did not answer: ${(error as Error).message}`);
     }
   }
-}
-
-/** The value of one field of a stream entry. */
-function fieldOf([, fields]: StreamEntry, name: string): string | undefined {
-  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
-  return undefined;
 }
 
 /** A Redis URL with any password replaced, for logs and errors. */

@@ -101,7 +101,13 @@ function open(
     subscribe(hub, connection, topics, since, ({ resumed, lastEventId }) => {
       connection.sendControl({ type: 'connected', connectionId: connection.id, heartbeat: hub.options.heartbeatInterval, resumed, lastEventId });
       connection.started = true;
-    }, filter),
+    }, filter).catch((error: unknown) => {
+      // The URL's subscription could not start (the log is unreachable for its
+      // `since`): end with that code, so the client backs off and resumes.
+      if (!(error instanceof HeraldError)) throw error;
+      hub.metrics.rejected(error.code);
+      connection.close(error.code);
+    }),
   );
 }
 

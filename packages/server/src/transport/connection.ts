@@ -168,7 +168,8 @@ export abstract class Connection {
     const pending = this.#pending;
     this.#pending = [];
     this.#pendingBytes = 0;
-    for (const event of pending) this.deliver(event);
+    // A failed subscribe rolls its patterns back: what waited for those alone is dropped.
+    for (const event of pending) if (this.accepts(event)) this.deliver(event);
   }
 
   /** Drops the connection for falling behind; the client resumes from history. */
