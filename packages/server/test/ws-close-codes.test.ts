@@ -42,8 +42,10 @@ describe('close codes the WebSocket library sends for bad frames (docs/errors.md
     { what: 'a fragmented ping', bytes: () => frame(PING, Buffer.from('x')), code: 1002 },
     { what: 'a ping over 125 bytes', bytes: () => frame(FIN | PING, Buffer.alloc(126, 0x61)), code: 1002 },
     { what: 'a close frame with a code no endpoint may send (1005)', bytes: () => frame(FIN | 0x8, Buffer.from([0x03, 0xed])), code: 1002 },
+    { what: 'a close frame with a 1-byte payload', bytes: () => frame(FIN | 0x8, Buffer.from([0x03])), code: 1002 },
     { what: 'RSV1 without an extension', bytes: () => frame(FIN | RSV1 | TEXT, Buffer.from('{}')), code: 1002 },
     { what: 'a text frame that is not UTF-8', bytes: () => frame(FIN | TEXT, Buffer.from([0x22, 0xff, 0xfe, 0x22])), code: 1007 },
+    { what: 'a close reason that is not UTF-8', bytes: () => frame(FIN | 0x8, Buffer.from([0x03, 0xe8, 0xff])), code: 1007 },
     { what: 'a frame over maxBodyBytes', bytes: () => frame(FIN | TEXT, Buffer.alloc(2000, 0x20)), code: 1009 },
   ];
 
