@@ -28,11 +28,10 @@ export class BulkTopic {
   }
 
   /** Opens a raw reader that resumes the topic from its first event (so it is owed every later one). */
-  resume(transport: 'sse' | 'ws', pace: ReadPace): RawReader {
+  resume(transport: 'sse' | 'sse-http1.0' | 'ws', pace: ReadPace): RawReader {
     const { port } = this.#running();
     const since = this.ids[0]!;
-    return transport === 'sse'
-      ? RawReader.sse(port, `/events?topic=${this.#topic}`, pace, { 'Last-Event-ID': since })
-      : RawReader.ws(port, `/ws?topic=${this.#topic}&since=${encodeURIComponent(since)}`, pace);
+    if (transport === 'ws') return RawReader.ws(port, `/ws?topic=${this.#topic}&since=${encodeURIComponent(since)}`, pace);
+    return RawReader.sse(port, `/events?topic=${this.#topic}`, pace, { 'Last-Event-ID': since }, 4096, transport === 'sse' ? '1.1' : '1.0');
   }
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
+import { StringDecoder } from 'node:string_decoder';
 import type { Message } from './clients.js';
 
 /**
@@ -26,13 +27,14 @@ export class RawReader {
   /** Close code of a WebSocket close frame from the hub, if one was read. */
   closeCode: number | undefined;
   readonly #socket: Socket;
-  readonly #protocol: 'sse' | 'ws';
+  readonly #protocol: 'sse' | 'sse-http1.0' | 'ws';
   #pace: ReadPace;
   #head: Buffer | undefined = Buffer.alloc(0) as Buffer;
   #body: Buffer = Buffer.alloc(0);
   #text = '';
+  readonly #utf8 = new StringDecoder('utf8');
 
-  private constructor(port: number, protocol: 'sse' | 'ws', pace: ReadPace, readBytes: number) {
+  private constructor(port: number, protocol: 'sse' | 'sse-http1.0' | 'ws', pace: ReadPace, readBytes: number) {
     this.#protocol = protocol;
     this.#pace = pace;
     this.#socket = connect({
@@ -50,11 +52,15 @@ export class RawReader {
     this.#socket.on('close', () => (this.closed = true));
   }
 
-  /** Opens `GET path` as an SSE stream (with extra request headers). */
-  static sse(port: number, path: string, pace: ReadPace, headers: Record<string, string> = {}, readBytes = 4096): RawReader {
-    const reader = new RawReader(port, 'sse', pace, readBytes);
+  /**
+   * Opens `GET path` as an SSE stream (with extra request headers). Over HTTP/1.0
+   * the body is not chunked, which makes the hub write through the response
+   * instead of straight to the socket.
+   */
+  static sse(port: number, path: string, pace: ReadPace, headers: Record<string, string> = {}, readBytes = 4096, http = '1.1'): RawReader {
+    const reader = new RawReader(port, http === '1.0' ? 'sse-http1.0' : 'sse', pace, readBytes);
     const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
-    reader.#socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAccept: text/event-stream\r\n${extra}\r\n`);
+    reader.#socket.write(`GET ${path} HTTP/${http}\r\nHost: 127.0.0.1:${port}\r\nAccept: text/event-stream\r\n${extra}\r\n`);
     return reader;
   }
 
@@ -115,7 +121,11 @@ export class RawReader {
     }
     this.#body = this.#body.length === 0 ? chunk : Buffer.concat([this.#body, chunk]);
     if (this.#protocol === 'sse') this.#decodeChunks();
-    else this.#decodeFrames();
+    else if (this.#protocol === 'ws') this.#decodeFrames();
+    else {
+      this.#sseText(this.#utf8.write(this.#body));
+      this.#body = Buffer.alloc(0);
+    }
     return true;
   }
 
