@@ -71,7 +71,7 @@ function stringify(data: unknown): string {
     json = JSON.stringify(data);
   } catch (error) {
     // Thousands of levels exhaust the stack inside JSON.stringify before any scan could run.
-    if (error instanceof RangeError) throw tooDeep();
+    if (error instanceof RangeError && /call stack/i.test(error.message)) throw tooDeep();
     const reason = error instanceof Error ? error.message : String(error);
     throw new HeraldError('invalid_data', `event data cannot be serialized as JSON: ${reason.slice(0, 200)}`);
   }
