@@ -38,15 +38,22 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex):
   answerOnRawSocket(socket, answer);
 }
 
-/** Writes a JSON error as a complete HTTP answer to a raw socket (a refused upgrade, an unparseable request), then closes it. */
-export function answerOnRawSocket(socket: Duplex, error: HeraldError): void {
+/**
+ * Writes a JSON error as a complete HTTP answer to a raw socket (a refused upgrade,
+ * an unparseable request), with any extra `headers`, then closes it.
+ */
+export function answerOnRawSocket(socket: Duplex, error: HeraldError, headers: Record<string, string> = {}): void {
   const status = statusOf(error.code);
   const body = JSON.stringify(error.toBody());
+  let extra = '';
+  for (const [name, value] of Object.entries(headers)) extra += `${name}: ${value}\r\n`;
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n` +
       'Connection: close\r\n' +
       'Content-Type: application/json; charset=utf-8\r\n' +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      extra +
+      '\r\n' +
       body,
   );
 }

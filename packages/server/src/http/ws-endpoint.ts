@@ -12,6 +12,7 @@ import { WsConnection } from '../transport/ws.js';
 import { authorizePublish } from './publish-endpoint.js';
 import { readFilter, readPosition, readTopics } from './query.js';
 import { answerOnRawSocket } from './respond.js';
+import { refuseMalformedHandshake } from './upgrade-check.js';
 
 /**
  * Handles an upgrade request for `<basePath>/ws`. Everything is decided before the
@@ -21,6 +22,7 @@ import { answerOnRawSocket } from './respond.js';
 export function routeUpgrade(hub: Hub, req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
   const url = new URL(req.url ?? '/', 'http://herald.invalid');
   if (url.pathname !== `${hub.options.basePath}/ws`) return false;
+  if (refuseMalformedHandshake(req, socket, (code) => hub.metrics.rejected(code))) return true;
   upgrade(hub, req, socket, head, url).catch((error: unknown) => {
     const heraldError = error instanceof HeraldError ? error : new HeraldError('internal_error');
     if (!(error instanceof HeraldError)) hub.log.error({ err: error }, 'WebSocket upgrade failed');

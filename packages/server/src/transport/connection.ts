@@ -27,6 +27,12 @@ function checkOverflow(connection: Connection): void {
 // resuming from deep history never trips the slow-consumer limit by itself.
 const REPLAY_HIGH_WATER_BYTES = 64 * 1024;
 
+// A replay that waits on a client which takes none of its bytes for this many
+// heartbeat ticks in a row is given up (slow_consumer). Two, not one, for the same
+// reason as the WebSocket liveness rule: one late tick after a stall of this
+// process proves nothing.
+const STALLED_TICKS_LIMIT = 2;
+
 /**
  * One subscriber connection. Events reach it through `deliver`, which writes the
  * event's shared pre-encoded frame; while a replay is running, live events wait in
@@ -56,6 +62,12 @@ export abstract class Connection {
   #replays = 0;
   #pending: LogEvent[] = [];
   #pendingBytes = 0;
+  // Replay progress, judged on heartbeat ticks (see `heartbeat`).
+  #replayed = 0;
+  #replayWaits = 0;
+  #tickReplayed = 0;
+  #tickBuffered = 0;
+  #stalledTicks = 0;
   protected readonly context: ConnectionContext;
 
   constructor(id: string, context: ConnectionContext, principal: Principal, address: string) {
@@ -71,7 +83,10 @@ export abstract class Connection {
 
   /** Writes an event's shared pre-encoded frame to the socket. */
   protected abstract writeEvent(event: LogEvent): void;
-  /** Bytes written but not yet handed to the kernel. */
+  /**
+   * Bytes written but not yet handed to the kernel, read from the same object every
+   * write of the connection goes to (so that `waitForDrain` watches them too).
+   */
   abstract bufferedBytes(): number;
   /** Resolves once the outbound buffer has drained (or the connection closed). */
   protected abstract waitForDrain(): Promise<void>;
@@ -80,8 +95,13 @@ export abstract class Connection {
    * Last-Event-ID to it (`id:` field); WebSocket has no such field and ignores it.
    */
   abstract sendControl(message: ControlMessage, position?: string): void;
-  /** Writes the shared heartbeat bytes and checks liveness. */
-  abstract heartbeat(): void;
+  /**
+   * The transport's part of a heartbeat tick: writes the heartbeat (only when
+   * `idle`: nothing is waiting in the buffer, so heartbeats never pile up behind a
+   * backlog) and checks liveness. `progressed` is true when the client took bytes
+   * since the last tick, which proves it is there even if its pong is still queued.
+   */
+  protected abstract beat(idle: boolean, progressed: boolean): void;
   /** Tells the client why the connection ends (when the socket can still carry it) and ends it. */
   protected abstract end(code: ErrorCode, retryAfter?: number): void;
   /** Destroys the socket at once, without a goodbye. */
@@ -147,7 +167,8 @@ export abstract class Connection {
 
   /**
    * Writes replayed events in order, pausing while the socket is backed up. Events
-   * the filter rejects are skipped. Stops early when the connection closes.
+   * the filter rejects are skipped. Stops early when the connection closes, which
+   * includes being dropped by `heartbeat` for making no progress.
    */
   async replay(events: readonly LogEvent[], accept: (event: LogEvent) => boolean): Promise<void> {
     let written = 0;
@@ -156,9 +177,48 @@ export abstract class Connection {
       if (!accept(event)) continue;
       this.writeEvent(event);
       written++;
-      if (this.bufferedBytes() > REPLAY_HIGH_WATER_BYTES) await this.waitForDrain();
+      this.#replayed++;
+      if (this.bufferedBytes() > REPLAY_HIGH_WATER_BYTES) {
+        this.#replayWaits++;
+        try {
+          await this.waitForDrain();
+        } finally {
+          this.#replayWaits--;
+        }
+      }
     }
     this.context.countDeliveries(written);
+  }
+
+  /**
+   * One tick of the hub's shared heartbeat timer. Before the transport writes its
+   * heartbeat, the connection is dropped as a slow consumer when
+   *
+   * - its waiting bytes (buffer plus live events held back during a replay) are
+   *   over `maxQueueBytes`, which bounds whatever else was written, or
+   * - a replay has been waiting for the client on `STALLED_TICKS_LIMIT` ticks in a
+   *   row without the client taking any byte since the tick before: a client that
+   *   stopped reading is cut even when no live event arrives to trip the limit.
+   *
+   * Progress is a replay write since the last tick, or a buffer smaller than it was
+   * just after the last tick when that tick found a backlog. While a replay waits
+   * nothing else grows the buffer (heartbeats are skipped), so a drop means the
+   * kernel took bytes, which it does only as the client reads.
+   */
+  heartbeat(): void {
+    if (!this.started || this.#closed) return;
+    const buffered = this.bufferedBytes();
+    const progressed = this.#replayed !== this.#tickReplayed || buffered < this.#tickBuffered;
+    this.#stalledTicks = this.#replayWaits > 0 && !progressed ? this.#stalledTicks + 1 : 0;
+    if (buffered + this.#pendingBytes > this.context.maxQueueBytes || this.#stalledTicks >= STALLED_TICKS_LIMIT) {
+      this.dropAsSlow();
+      return;
+    }
+    this.beat(buffered === 0, progressed);
+    // What this tick wrote to an idle connection leaves at the end of the tick
+    // (corked), so it proves nothing when it is gone by the next one.
+    this.#tickBuffered = buffered === 0 ? 0 : this.bufferedBytes();
+    this.#tickReplayed = this.#replayed;
   }
 
   /** Ends a replay; when none is left, flushes the live events that waited. */

@@ -5,6 +5,7 @@ import type { Principal } from '../auth/access.js';
 import type { LogEvent } from '../log-event.js';
 import { Connection, type ConnectionContext } from './connection.js';
 import { uncorkAtEndOfTick } from './cork.js';
+import { drained } from './drain.js';
 
 /** Response headers of every SSE stream. */
 export const SSE_HEADERS = {
@@ -16,24 +17,40 @@ export const SSE_HEADERS = {
 
 /** Bytes shared by every SSE connection, built once per hub. */
 export interface SseSharedFrames {
+  /** The heartbeat frame, for `res.write`. */
   heartbeat: Buffer;
+  /** The heartbeat frame as one HTTP/1.1 chunk, for writes straight to the socket. */
+  heartbeatChunk: Buffer;
 }
 
 /** Builds the shared SSE frames. */
 export function sseSharedFrames(): SseSharedFrames {
-  return { heartbeat: Buffer.from(sseControlFrame(encodeControl({ type: 'heartbeat' }))) };
+  const heartbeat = Buffer.from(sseControlFrame(encodeControl({ type: 'heartbeat' })));
+  return { heartbeat, heartbeatChunk: httpChunk(heartbeat) };
+}
+
+/** `frame` as one HTTP/1.1 chunk: size line, bytes, CRLF (RFC 9112 section 7.1). */
+function httpChunk(frame: Buffer): Buffer {
+  return Buffer.concat([Buffer.from(`${frame.length.toString(16)}\r\n`), frame, Buffer.from('\r\n')]);
 }
 
 // A client that stopped reading gets this long to take the goodbye frame before the socket is destroyed.
 const END_GRACE_MS = 1000;
 
-/** A subscriber on `GET /events`. Writes go through `res.write`, which Node corks until the next tick, so events due in one turn leave in one syscall. */
+/**
+ * A subscriber on `GET /events`. Until `open` (and for the rare response that is
+ * not chunked HTTP/1.1 on its own socket) every write goes through `res.write`.
+ * After `open`, every write (events, control messages, heartbeats) goes straight to
+ * the socket as a ready-made HTTP chunk, corked until the end of the tick so the
+ * frames due in one turn leave in one syscall. Either way the buffer that is
+ * measured and waited on is the one written to: `res` or the socket, never a mix.
+ */
 export class SseConnection extends Connection {
   readonly transport = 'sse' as const;
   readonly #res: ServerResponse;
   readonly #shared: SseSharedFrames;
-  // Set once the headers are out on a chunked HTTP/1.1 response: event chunks then
-  // go straight to the socket (see LogEvent.sseChunk). Otherwise res.write does.
+  // Set once the headers are out on a chunked HTTP/1.1 response: from then on
+  // everything goes straight to the socket (see LogEvent.sseChunk).
   #socket: Socket | undefined;
   #corked = false;
 
@@ -64,12 +81,15 @@ export class SseConnection extends Connection {
       this.#res.write(event.sseFrame(this.context.countEncoding));
       return;
     }
-    if (!this.#corked) {
-      this.#corked = true;
-      socket.cork();
-      uncorkAtEndOfTick(this);
-    }
+    this.#cork(socket);
     socket.write(event.sseChunk(this.context.countEncoding));
+  }
+
+  #cork(socket: Socket): void {
+    if (this.#corked) return;
+    this.#corked = true;
+    socket.cork();
+    uncorkAtEndOfTick(this);
   }
 
   /** @internal Ends the cork started by the first write of a tick. */
@@ -79,28 +99,36 @@ export class SseConnection extends Connection {
   }
 
   bufferedBytes(): number {
-    return this.#res.writableLength;
+    return (this.#socket ?? this.#res).writableLength;
   }
 
   protected waitForDrain(): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.closed) return resolve();
-      const done = (): void => {
-        this.#res.off('drain', done);
-        this.#res.off('close', done);
-        resolve();
-      };
-      this.#res.on('drain', done);
-      this.#res.on('close', done);
-    });
+    if (this.closed) return Promise.resolve();
+    return drained(this.#socket ?? this.#res);
   }
 
   sendControl(message: ControlMessage, position?: string): void {
-    if (!this.closed) this.#res.write(ssePositionFrame(position, encodeControl(message)));
+    if (this.closed) return;
+    const frame = Buffer.from(ssePositionFrame(position, encodeControl(message)));
+    const socket = this.#socket;
+    if (socket === undefined) {
+      this.#res.write(frame);
+      return;
+    }
+    this.#cork(socket);
+    socket.write(httpChunk(frame));
   }
 
-  heartbeat(): void {
-    if (this.started && !this.closed) this.#res.write(this.#shared.heartbeat);
+  /** SSE has no liveness check of its own (a dead peer shows as a backlog, see Connection.heartbeat). */
+  protected beat(idle: boolean): void {
+    if (!idle) return;
+    const socket = this.#socket;
+    if (socket === undefined) {
+      this.#res.write(this.#shared.heartbeat);
+      return;
+    }
+    this.#cork(socket);
+    socket.write(this.#shared.heartbeatChunk);
   }
 
   destroy(): void {

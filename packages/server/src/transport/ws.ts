@@ -6,6 +6,7 @@ import type { LogEvent } from '../log-event.js';
 import { encodeTextFrame, rawSocketOf } from '../ws-frame.js';
 import { Connection, type ConnectionContext } from './connection.js';
 import { uncorkAtEndOfTick } from './cork.js';
+import { drained } from './drain.js';
 
 /** Bytes shared by every WebSocket connection, built once per hub. */
 export interface WsSharedFrames {
@@ -19,12 +20,16 @@ export function wsSharedFrames(): WsSharedFrames {
 
 const END_GRACE_MS = 1000;
 
-
+const noop = (): void => undefined;
 
 /**
  * A subscriber on `GET /ws`. Event frames are written straight to the socket
  * (see ws-frame.ts); the socket is corked on the first write of a tick and uncorked
  * on the next, so every frame due in one turn of the event loop leaves in one writev.
+ * `ws` writes control messages and pings to that same socket, so the socket's
+ * buffer is what is measured and waited on. Without access to the socket (the
+ * fallback), everything goes through `ws.send`, the buffer is `ws.bufferedAmount`
+ * and the drain signal is the completion callback of those sends.
  */
 export class WsConnection extends Connection {
   readonly transport = 'ws' as const;
@@ -36,6 +41,12 @@ export class WsConnection extends Connection {
   readonly #socket: Duplex | undefined;
   readonly #shared: WsSharedFrames;
   #corked = false;
+  // Fallback only: resolves the replay waiting for `ws.bufferedAmount` to reach 0.
+  #drainWaiter: (() => void) | undefined;
+  // Fallback only: passed to every `ws.send`, runs once `ws` has handed the message
+  // to the kernel. One function per connection (none on the socket path), not a
+  // closure per message.
+  readonly #onSent: () => void;
   // Inbound message budget (token bucket in two numbers, no timer).
   #messageTokens = -1;
   #messageAt = 0;
@@ -45,7 +56,16 @@ export class WsConnection extends Connection {
     this.ws = ws;
     this.#socket = rawSocketOf(ws);
     this.#shared = shared;
-    ws.on('close', () => this.released());
+    this.#onSent =
+      this.#socket === undefined
+        ? () => {
+            if (this.ws.bufferedAmount === 0) this.#releaseDrainWaiter();
+          }
+        : noop;
+    ws.on('close', () => {
+      this.#releaseDrainWaiter();
+      this.released();
+    });
     ws.on('pong', () => {
       this.alive = true;
     });
@@ -54,11 +74,17 @@ export class WsConnection extends Connection {
   protected writeEvent(event: LogEvent): void {
     const socket = this.#socket;
     if (socket === undefined) {
-      this.ws.send(event.json);
+      this.ws.send(event.json, this.#onSent);
       return;
     }
     this.#cork(socket);
     socket.write(event.wsFrame(this.context.countEncoding));
+  }
+
+  #releaseDrainWaiter(): void {
+    const waiter = this.#drainWaiter;
+    this.#drainWaiter = undefined;
+    waiter?.();
   }
 
   /** Takes one inbound message from the budget of `rate` per second (burst twice that); false when it is spent. */
@@ -85,20 +111,17 @@ export class WsConnection extends Connection {
   }
 
   bufferedBytes(): number {
-    return this.ws.bufferedAmount;
+    const socket = this.#socket;
+    return socket === undefined ? this.ws.bufferedAmount : socket.writableLength;
   }
 
   protected waitForDrain(): Promise<void> {
+    if (this.closed) return Promise.resolve();
     const socket = this.#socket;
-    if (socket === undefined || this.closed) return Promise.resolve();
+    if (socket !== undefined) return drained(socket);
+    if (this.ws.bufferedAmount === 0) return Promise.resolve();
     return new Promise((resolve) => {
-      const done = (): void => {
-        socket.off('drain', done);
-        socket.off('close', done);
-        resolve();
-      };
-      socket.on('drain', done);
-      socket.on('close', done);
+      this.#drainWaiter = resolve;
     });
   }
 
@@ -106,29 +129,43 @@ export class WsConnection extends Connection {
     if (this.closed || this.ws.readyState !== 1) return;
     // Corked like events, so the replies to a chunk of requests (a publisher's
     // window of publishes) leave in one write instead of one syscall each.
-    if (this.#socket !== undefined) this.#cork(this.#socket);
-    this.ws.send(encodeControl(message));
+    if (this.#socket !== undefined) {
+      this.#cork(this.#socket);
+      this.ws.send(encodeControl(message));
+    } else this.ws.send(encodeControl(message), this.#onSent);
   }
 
-  heartbeat(): void {
-    if (!this.started || this.closed) return;
+  protected beat(idle: boolean, progressed: boolean): void {
+    // Fallback: a message `ws` wrote without our callback (an automatic pong) may have
+    // been the last one to leave, so look again once per tick.
+    if (this.#socket === undefined && this.ws.bufferedAmount === 0) this.#releaseDrainWaiter();
+    // A client that took bytes since the last tick is there, even when its pong is
+    // still queued behind the backlog it is reading.
+    if (progressed) this.alive = true;
     // Two silent ticks, not one: after a stall of this process (GC, a starved core)
     // the timer runs before the pongs already waiting in the kernel are read, and one
     // late tick would cut every healthy connection at once.
     this.#silentTicks = this.alive ? 0 : this.#silentTicks + 1;
     if (this.#silentTicks >= 2) {
-      // Nothing, not even a pong, for two whole intervals: the peer is gone without a FIN.
-      this.ws.terminate();
+      // Nothing, not even a pong, for two whole intervals. With bytes waiting the peer
+      // has stopped reading (a slow consumer, which may still take the goodbye);
+      // without, it is gone without a FIN.
+      if (idle) this.ws.terminate();
+      else this.dropAsSlow();
       return;
     }
     this.alive = false;
     const socket = this.#socket;
-    if (socket === undefined) this.ws.send(encodeControl({ type: 'heartbeat' }));
-    else {
-      this.#cork(socket);
-      socket.write(this.#shared.heartbeat);
+    // A heartbeat message only when nothing is waiting: behind a backlog it tells the
+    // client nothing, and it would pile up on one that stopped reading.
+    if (idle) {
+      if (socket === undefined) this.ws.send(encodeControl({ type: 'heartbeat' }), this.#onSent);
+      else {
+        this.#cork(socket);
+        socket.write(this.#shared.heartbeat);
+      }
     }
-    this.ws.ping();
+    this.ws.ping(undefined, undefined, this.#onSent);
   }
 
   destroy(): void {
