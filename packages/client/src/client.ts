@@ -19,6 +19,9 @@ interface Loss extends TransportEnd {
 // HTTP statuses of refusals that no retry can fix (bad request, forbidden, wrong URL or method).
 const FATAL_STATUSES = new Set([400, 403, 404, 405, 426]);
 
+// Refusals of a `subscribe` that a later attempt can overcome (protocol.md, errors.md).
+const TRANSIENT_CODES = new Set(['broker_unavailable', 'authorization_unavailable']);
+
 // Close codes whose meaning matters when the `error` message before them was lost.
 const CLOSE_CODES: Record<number, string> = { 4001: 'token_expired', 1012: 'shutting_down', 4009: 'slow_consumer' };
 
@@ -470,6 +473,13 @@ export class HeraldClient {
       return;
     }
     this.#requests.delete(ref);
+    if (TRANSIENT_CODES.has(code)) {
+      // The hub could not read its log or ask its hook just now: refusing the
+      // subscription would lose it for good. Reconnect with back-off instead; the
+      // next connection resumes every subscription from the last event id.
+      this.#lost(this.#generation, { opened: true, code, reason: `subscribe refused for now: ${error.message}` });
+      return;
+    }
     const live = this.#subscriptions.live(subscriptions);
     if (live.length > 1) {
       // One refused pattern fails the whole request; ask again one subscription at a

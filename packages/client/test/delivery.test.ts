@@ -4,7 +4,7 @@ import { RedisBroker } from '../../server/src/broker/redis.js';
 import { PrivateRedis, privateRedisSkipReason } from '../../server/test/helpers/private-redis.js';
 import { testPrefix } from '../../server/test/helpers/redis.js';
 import type { DeliveryState, HeraldEvent } from '../src/index.js';
-import { startHub, subscribeAndWait, testClient, waitUntil, type RunningHub } from './helpers/setup.js';
+import { CuttableProxy, startHub, subscribeAndWait, testClient, waitUntil, type RunningHub } from './helpers/setup.js';
 
 const skip = privateRedisSkipReason();
 
@@ -41,4 +41,29 @@ describe('client delivery state (real hub, Redis log)', { skip }, () => {
       assert.deepEqual(events.map((e) => e.data), ['after'], 'onEvent never sees paused or resumed');
     });
   }
+
+  it('websocket: a resume refused with broker_unavailable during a stall is retried, not lost', async (t) => {
+    const proxy = await CuttableProxy.start(running.port);
+    const client = testClient({ url: proxy.url, transport: 'websocket' });
+    t.after(async () => {
+      client.close();
+      await proxy.close();
+    });
+    const events: HeraldEvent[] = [];
+    await subscribeAndWait(client, 'retry/topic', { onEvent: (event) => events.push(event) });
+    await running.hub.publish({ topic: 'retry/topic', data: 'one' });
+    await waitUntil(() => events.length === 1, 'the first event');
+    const errors: unknown[] = [];
+    client.on('error', (error) => errors.push(error));
+    // Stall the log, then cut the connection: the reconnect's resume needs the log and is refused.
+    await redis.admin.call('CLIENT', 'PAUSE', '1500', 'ALL');
+    await waitUntil(() => client.delivery === 'paused', 'the client to report paused');
+    proxy.cutAll();
+    await waitUntil(() => client.state === 'reconnecting', 'the client to notice the cut');
+    await waitUntil(() => client.state === 'connected' && client.delivery === 'live', 'the client back and live after the stall', 8000);
+    await running.hub.publish({ topic: 'retry/topic', data: 'two' });
+    await waitUntil(() => events.length === 2, 'the event after the stall on the resumed subscription');
+    assert.deepEqual(events.map((e) => e.data), ['one', 'two']);
+    assert.deepEqual(errors, [], 'no subscription was refused for good');
+  });
 });
