@@ -45,7 +45,9 @@ export class MemoryBroker implements Broker {
   readonly #now: () => number;
   // Retained events live in #events[#offset..]; the event at index i has sequence
   // #firstSeq + (i - #offset). The offset avoids an O(n) shift per trimmed event.
-  #events: LogEvent[] = [];
+  // Trimmed slots are cleared at once, so trimmed events are garbage before the
+  // array is compacted (it would otherwise keep up to 1,024 + historySize events alive).
+  #events: Array<LogEvent | undefined> = [];
   #offset = 0;
   #firstSeq = 1;
   #lastSeq = 0;
@@ -168,6 +170,7 @@ export class MemoryBroker implements Broker {
       drop++;
     }
     if (drop === 0) return;
+    this.#events.fill(undefined, this.#offset, this.#offset + drop);
     this.#offset += drop;
     this.#firstSeq += drop;
     if (this.#offset > 1024 && this.#offset * 2 > this.#events.length) {
