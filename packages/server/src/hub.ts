@@ -204,7 +204,10 @@ export class Hub {
   /** Creates a server of its own for the hub and listens; resolves with it once listening. */
   async listen(port: number, host = '127.0.0.1'): Promise<Server> {
     await this.#started;
-    const server = createServer((req, res) => {
+    // Node checks headersTimeout and requestTimeout only every connectionsCheckingInterval
+    // (30 s by default); a tenth of the shorter limit keeps the answer close to the limit.
+    const checkEvery = Math.max(100, Math.min(this.options.headersTimeout, this.options.requestTimeout) / 10);
+    const server = createServer({ connectionsCheckingInterval: checkEvery }, (req, res) => {
       if (!this.handleRequest(req, res)) notFound(res, new URL(req.url ?? '/', 'http://herald.invalid'));
     });
     // Slow-loris guards: a client must finish its headers, and its request, in bounded time.
