@@ -13,6 +13,9 @@ export interface PgListenOptions {
   logger?: Logger;
 }
 
+// How long a lost LISTEN connection waits before each reconnect attempt.
+const RELISTEN_MS = 1000;
+
 /**
  * Relays NOTIFY payloads of existing triggers (`--pg-listen session_changes=sessions`).
  * Lossy by nature: Postgres does not keep notifications for a listener that is
@@ -67,12 +70,26 @@ export class PgListenBridge {
       this.#listening = false;
       this.#options.logger?.warn({ err: error }, 'pg listen: connection lost; reconnecting (notifications sent meanwhile are lost)');
       void client.end().catch(() => undefined);
-      if (!this.#closed) setTimeout(() => void this.#listen().catch(() => undefined), 1000).unref();
+      this.#relisten();
     });
     await client.connect();
     for (const channel of this.#topics.keys()) await client.query(`LISTEN "${channel.replaceAll('"', '""')}"`);
     this.#listening = true;
     this.#options.logger?.info({ channels: [...this.#topics.keys()] }, 'pg listen: listening');
+  }
+
+  // Tries again every second until listening or closed: a reconnect that fails
+  // (Postgres still down) must not end listening for good.
+  #relisten(): void {
+    if (this.#closed) return;
+    setTimeout(() => {
+      if (this.#closed) return;
+      this.#listen().catch((error: unknown) => {
+        this.#options.logger?.debug({ err: error }, 'pg listen: reconnect failed; retrying');
+        void this.#client?.end().catch(() => undefined);
+        this.#relisten();
+      });
+    }, RELISTEN_MS).unref();
   }
 
   /** Gives up the leases (so another node takes over at once) and stops listening. */
