@@ -1,0 +1,45 @@
+import { cutsExperiment } from './experiments/cuts.js';
+import type { ExperimentOptions } from './experiments/session.js';
+import { seededRandom, runSeed } from './random.js';
+import { markdown, writeResults, type ExperimentResult } from './report.js';
+
+/** One runnable experiment: a name, and a function of the shared knobs. */
+interface Entry {
+  name: string;
+  run: (options: ExperimentOptions) => Promise<ExperimentResult[] | ExperimentResult>;
+  /** Default duration in the full run, ms (CHAOS_SCALE multiplies it). */
+  durationMs: number;
+}
+
+const EXPERIMENTS: Entry[] = [
+  { name: 'cuts', run: cutsExperiment, durationMs: 60_000 },
+];
+
+async function main(): Promise<void> {
+  const wanted = process.argv.slice(2);
+  const scale = Number(process.env['CHAOS_SCALE'] ?? '1');
+  const perKind = Number(process.env['CHAOS_SUBSCRIBERS'] ?? '3');
+  const seed = runSeed();
+  process.stderr.write(`chaos: seed ${seed} (rerun with CHAOS_SEED=${seed}), scale ${scale}\n`);
+  const selected = EXPERIMENTS.filter((e) => wanted.length === 0 || wanted.includes(e.name));
+  if (selected.length === 0) throw new Error(`no experiment named ${wanted.join(', ')}; known: ${EXPERIMENTS.map((e) => e.name).join(', ')}`);
+  const results: ExperimentResult[] = [];
+  for (const entry of selected) {
+    process.stderr.write(`chaos: running ${entry.name}\n`);
+    const outcome = await entry.run({ durationMs: entry.durationMs * scale, subscribersPerKind: perKind, random: seededRandom(seed), log: (line) => process.stderr.write(`  ${line}\n`) });
+    for (const result of Array.isArray(outcome) ? outcome : [outcome]) {
+      results.push(result);
+      process.stdout.write(`\n${markdown(result)}\n`);
+    }
+  }
+  const md = [`# Chaos run ${new Date().toISOString()}`, '', `Seed ${seed}, scale ${scale}, ${perKind} subscribers per client kind.`, '', ...results.map(markdown)].join('\n\n');
+  writeResults('chaos', { seed, scale, at: new Date().toISOString(), results }, md);
+  const failed = results.filter((r) => !r.passed).map((r) => r.name);
+  process.stdout.write(`\nchaos: ${results.length - failed.length}/${results.length} passed${failed.length > 0 ? `; failed: ${failed.join(', ')}` : ''}\n`);
+  process.exitCode = failed.length > 0 ? 1 : 0;
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`chaos: ${(error as Error).stack ?? String(error)}\n`);
+  process.exitCode = 2;
+});
