@@ -24,6 +24,11 @@ export interface SubscriberTally {
   /** Harness events delivered that were never acknowledged (allowed: an attempt whose answer was lost). */
   unacked: number;
   connections: number;
+  /**
+   * When the unexplained misses were first sent, and when the subscriber last
+   * received anything, in ms since `JudgeOptions.origin`: tells "a gap" from "stopped receiving".
+   */
+  timeline: { missingFrom: number | null; missingTo: number | null; lastReceived: number | null; resetsAt: number[] };
   /** A few keys of each failure kind, so a report can be followed up. */
   samples: { missing: string[]; duplicated: string[]; reordered: string[]; phantoms: string[] };
   notes: string[];
@@ -36,6 +41,8 @@ export interface JudgeOptions {
    * stream). Events the map lacks are checked by the time rule only.
    */
   logOrder?: ReadonlyMap<string, number> | undefined;
+  /** The time (harness clock) the timeline is measured from. Default 0. */
+  origin?: number | undefined;
 }
 
 const SAMPLE = 5;
@@ -73,7 +80,9 @@ export function judge(log: SubscriberLog, ledger: Ledger, options: JudgeOptions 
   const tally: SubscriberTally = {
     name: log.name, expected: 0, received: 0, missingUnexplained: 0, missingExplained: 0, duplicated: 0,
     duplicatedAfterReset: 0, reordered: 0, resets: log.resets.length, phantoms: 0, unacked: 0,
-    connections: log.connections, samples: { missing: [], duplicated: [], reordered: [], phantoms: [] }, notes: [...log.notes],
+    connections: log.connections,
+    timeline: { missingFrom: null, missingTo: null, lastReceived: null, resetsAt: [] },
+    samples: { missing: [], duplicated: [], reordered: [], phantoms: [] }, notes: [...log.notes],
   };
   const firstCopy = new Map<string, number>();
   let latestSent = -Infinity;
@@ -108,6 +117,11 @@ export function judge(log: SubscriberLog, ledger: Ledger, options: JudgeOptions 
     latestSent = Math.max(latestSent, entry.sentAt);
     if (position !== undefined) latestPosition = Math.max(latestPosition, position);
   });
+  const origin = options.origin ?? 0;
+  const since = (t: number): number => Math.round(t - origin);
+  const lastGot = log.received[log.received.length - 1];
+  tally.timeline.lastReceived = lastGot === undefined ? null : since(lastGot.at);
+  tally.timeline.resetsAt = log.resets.map((r) => since(r.at));
   if (log.startedAt === undefined) {
     tally.notes.push('never subscribed: nothing expected');
     return tally;
@@ -123,6 +137,8 @@ export function judge(log: SubscriberLog, ledger: Ledger, options: JudgeOptions 
     else {
       tally.missingUnexplained += 1;
       sample(tally.samples.missing, entry.key);
+      tally.timeline.missingFrom = Math.min(tally.timeline.missingFrom ?? Infinity, since(entry.sentAt));
+      tally.timeline.missingTo = Math.max(tally.timeline.missingTo ?? -Infinity, since(entry.sentAt));
     }
   }
   return tally;

@@ -1,4 +1,6 @@
+import { clusterExperiment } from './experiments/cluster.js';
 import { cutsExperiment } from './experiments/cuts.js';
+import { REDIS_FAULTS, redisFaultExperiment } from './experiments/redis-faults.js';
 import type { ExperimentOptions } from './experiments/session.js';
 import { seededRandom, runSeed } from './random.js';
 import { markdown, writeResults, type ExperimentResult } from './report.js';
@@ -6,13 +8,17 @@ import { markdown, writeResults, type ExperimentResult } from './report.js';
 /** One runnable experiment: a name, and a function of the shared knobs. */
 interface Entry {
   name: string;
+  /** The experiment family (1-4 in docs/reliability.md); a family name selects all of its experiments. */
+  family: string;
   run: (options: ExperimentOptions) => Promise<ExperimentResult[] | ExperimentResult>;
   /** Default duration in the full run, ms (CHAOS_SCALE multiplies it). */
   durationMs: number;
 }
 
 const EXPERIMENTS: Entry[] = [
-  { name: 'cuts', run: cutsExperiment, durationMs: 60_000 },
+  { name: 'cuts', family: 'cuts', run: cutsExperiment, durationMs: 60_000 },
+  { name: 'cluster', family: 'cluster', run: clusterExperiment, durationMs: 90_000 },
+  ...REDIS_FAULTS.map((name) => ({ name, family: 'redis', run: redisFaultExperiment(name), durationMs: 15_000 })),
 ];
 
 async function main(): Promise<void> {
@@ -21,7 +27,7 @@ async function main(): Promise<void> {
   const perKind = Number(process.env['CHAOS_SUBSCRIBERS'] ?? '3');
   const seed = runSeed();
   process.stderr.write(`chaos: seed ${seed} (rerun with CHAOS_SEED=${seed}), scale ${scale}\n`);
-  const selected = EXPERIMENTS.filter((e) => wanted.length === 0 || wanted.includes(e.name));
+  const selected = EXPERIMENTS.filter((e) => wanted.length === 0 || wanted.includes(e.name) || wanted.includes(e.family));
   if (selected.length === 0) throw new Error(`no experiment named ${wanted.join(', ')}; known: ${EXPERIMENTS.map((e) => e.name).join(', ')}`);
   const results: ExperimentResult[] = [];
   for (const entry of selected) {

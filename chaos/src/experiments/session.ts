@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { judge, stillMissing } from '../accounting.js';
 import type { ChaosClient, ClientKind } from '../clients/client.js';
 import { makeClient } from '../clients/make.js';
-import { Ledger } from '../ledger.js';
+import { Ledger, now } from '../ledger.js';
 import { runPublisher, type PublisherOptions, type PublisherStats } from '../publisher.js';
 import { sleep } from '../random.js';
 import { totals, verdict, type ExperimentResult } from '../report.js';
@@ -30,6 +30,10 @@ export class Session {
   readonly #publishers: Array<Promise<PublisherStats>> = [];
   #stopped = false;
   readonly startedAt = Date.now();
+  /** The harness clock at the start: timelines and fault marks are measured from it. */
+  readonly origin = now();
+  /** Fault marks ("B partitioned" at t ms), for the report. */
+  readonly marks: string[] = [];
 
   constructor(readonly options: ExperimentOptions) {}
 
@@ -43,6 +47,11 @@ export class Session {
         index += 1;
       }
     }
+  }
+
+  /** Notes a fault event with its time since the start, so timelines can be read against it. */
+  mark(what: string): void {
+    this.marks.push(`${Math.round(now() - this.origin)} ms: ${what}`);
   }
 
   /** Waits until every subscriber has been confirmed once (or `timeoutMs`). */
@@ -100,7 +109,7 @@ export class Session {
     groupOf?: (client: ChaosClient) => string;
   }): ExperimentResult {
     const groupOf = args.groupOf ?? ((c: ChaosClient) => c.kind);
-    const tallies = this.clients.map((c) => ({ group: groupOf(c), tally: judge(c.log, this.ledger, { logOrder: args.logOrder }) }));
+    const tallies = this.clients.map((c) => ({ group: groupOf(c), tally: judge(c.log, this.ledger, { logOrder: args.logOrder, origin: this.origin }) }));
     const labels = [...new Set(tallies.map((t) => t.group))];
     const rows = labels.map((label) => totals(label, tallies.filter((t) => t.group === label).map((t) => t.tally)));
     const failures = verdict(rows, args.crashes, args.published.acknowledged);
@@ -114,7 +123,7 @@ export class Session {
       crashes: args.crashes,
       passed: failures.length === 0,
       failures,
-      notes: args.notes,
+      notes: [...args.notes, ...(this.marks.length > 0 ? [`faults: ${this.marks.join('; ')}`] : [])],
       subscribers: tallies.map((t) => t.tally),
     };
   }

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -26,6 +27,26 @@ export class PrivateRedis {
     return `redis://127.0.0.1:${this.port}`;
   }
 
+  /**
+   * Starts a private server on the first free port of the range, so a test run and
+   * a chaos run (or two experiments) never share one.
+   */
+  static async startFree(appendonly: boolean): Promise<PrivateRedis> {
+    for (let port = PRIVATE_REDIS_PORTS.first; port <= PRIVATE_REDIS_PORTS.last; port++) {
+      if (!(await portFree(port))) continue;
+      const redis = new PrivateRedis(port, appendonly);
+      // Files of an earlier run on this port would be loaded as "the data".
+      rmSync(redis.dir, { recursive: true, force: true });
+      try {
+        await redis.start();
+        return redis;
+      } catch {
+        await redis.kill();
+      }
+    }
+    throw new Error('no free port for a private redis-server in 6410-6429');
+  }
+
   /** Starts redis-server and waits until it answers PING. */
   async start(): Promise<void> {
     mkdirSync(this.dir, { recursive: true });
@@ -37,18 +58,20 @@ export class PrivateRedis {
     const deadline = Date.now() + 10_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`redis-server on ${this.port} exited at start (port taken?)`);
-      if (await this.#answers()) return;
+      if (await this.#answers(child.pid)) return;
       if (Date.now() > deadline) throw new Error(`redis-server on ${this.port} did not answer within 10 s`);
       await Promise.race([exited, new Promise((r) => setTimeout(r, 50))]);
     }
   }
 
-  async #answers(): Promise<boolean> {
+  // True when the server on the port is this child (not another one that holds the port).
+  async #answers(pid: number | undefined): Promise<boolean> {
     const probe = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 500 });
     probe.on('error', () => undefined);
     try {
       await probe.connect();
-      return (await probe.ping()) === 'PONG';
+      const info = await probe.info('server');
+      return info.includes(`process_id:${pid}\r`);
     } catch {
       return false;
     } finally {
@@ -82,4 +105,12 @@ export class PrivateRedis {
     await this.kill();
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
 }
