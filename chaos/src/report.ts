@@ -30,6 +30,8 @@ export interface ExperimentResult {
   durationMs: number;
   published: { attempted: number; acknowledged: number; refused: number };
   rows: GroupTotals[];
+  /** Faults injected (connections cut, nodes killed, outages); a run with none proved nothing. */
+  faults: number;
   /** Hub (or relay) processes that exited without the harness asking. */
   crashes: number;
   passed: boolean;
@@ -97,7 +99,7 @@ const COLUMNS: Array<[string, (r: GroupTotals) => string | number]> = [
 export function markdown(result: ExperimentResult): string {
   const lines = [`### ${result.name}: ${result.title}`, ''];
   const knobs = Object.entries(result.knobs).map(([k, v]) => `${k}=${v}`).join(', ');
-  lines.push(`Knobs: ${knobs}. Took ${(result.durationMs / 1000).toFixed(1)} s. Publishes: ${result.published.attempted} attempted, ${result.published.acknowledged} acknowledged, ${result.published.refused} refused.`, '');
+  lines.push(`Knobs: ${knobs}. Took ${(result.durationMs / 1000).toFixed(1)} s. Faults injected: ${result.faults}. Publishes: ${result.published.attempted} attempted, ${result.published.acknowledged} acknowledged, ${result.published.refused} refused.`, '');
   lines.push(`| ${[...COLUMNS.map(([h]) => h), 'crashes', 'verdict'].join(' | ')} |`);
   lines.push(`|${[...COLUMNS, 0, 0].map(() => '---').join('|')}|`);
   for (const row of result.rows) {

@@ -1,5 +1,6 @@
 import { clusterExperiment } from './experiments/cluster.js';
 import { cutsExperiment } from './experiments/cuts.js';
+import { outboxExperiment } from './experiments/outbox.js';
 import { REDIS_FAULTS, redisFaultExperiment } from './experiments/redis-faults.js';
 import type { ExperimentOptions } from './experiments/session.js';
 import { seededRandom, runSeed } from './random.js';
@@ -19,6 +20,8 @@ const EXPERIMENTS: Entry[] = [
   { name: 'cuts', family: 'cuts', run: cutsExperiment, durationMs: 60_000 },
   { name: 'cluster', family: 'cluster', run: clusterExperiment, durationMs: 90_000 },
   ...REDIS_FAULTS.map((name) => ({ name, family: 'redis', run: redisFaultExperiment(name), durationMs: 15_000 })),
+  { name: 'outbox-memory', family: 'outbox', run: (o) => outboxExperiment('memory', o), durationMs: 40_000 },
+  { name: 'outbox-redis', family: 'outbox', run: (o) => outboxExperiment('redis', o), durationMs: 40_000 },
 ];
 
 async function main(): Promise<void> {

@@ -36,6 +36,7 @@ export async function clusterExperiment(options: ExperimentOptions): Promise<Exp
         const node = nodes[Math.floor(options.random() * nodes.length)]!;
         await node.kill();
         kills += 1;
+        session.mark(`${node.name} killed`);
         await sleep(between(options.random, 200, 1200));
         await node.start();
         node.restarts += 1;

@@ -34,6 +34,7 @@ export async function cutsExperiment(options: ExperimentOptions): Promise<Experi
       title: 'random connection cuts (0.3–3 s lifetimes) through a TCP proxy, in-memory hub',
       knobs: { durationMs: options.durationMs, subscribersPerKind: options.subscribersPerKind },
       published,
+      faults: proxy.cuts,
       crashes: hub.crashes,
       notes: [`${proxy.cuts} connections cut; ${published.retries} publish retries`, ...(drained ? [] : ['drain timed out: some subscribers still lacked events after 15 s']), ...hub.crashLogs],
     });

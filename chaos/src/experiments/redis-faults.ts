@@ -100,13 +100,15 @@ function pause(node: HubNode, signal: 'SIGSTOP' | 'SIGCONT'): void {
 /** The Redis fault experiments of the full run (experiment family 3). */
 export function redisFaultSpecs(durationMs: number): RedisFaultSpec[] {
   const outage = Math.max(1500, durationMs / 6);
+  // Short runs (the npm test versions) inject each fault once.
+  const repeats = durationMs >= 10_000 ? 2 : 1;
   return [
     {
       name: 'redis-restart-aof',
-      title: 'Redis SIGKILLed and restarted with its data (appendonly, fsync always), twice',
+      title: 'Redis SIGKILLed and restarted with its data (appendonly, fsync always)',
       appendonly: true, nodeArgs: [], publishers: { untilAcked: 2, once: 1, intervalMs: 10 },
       fault: async ({ redis, mark }) => {
-        for (let i = 0; i < 2; i++) {
+        for (let i = 0; i < repeats; i++) {
           await redis.kill();
           mark('Redis killed');
           await sleep(outage);
@@ -144,7 +146,7 @@ export function redisFaultSpecs(durationMs: number): RedisFaultSpec[] {
       fault: async ({ link, mark }) => {
         link.down();
         mark('B partitioned');
-        await sleep(Math.max(4000, outage * 2));
+        await sleep(Math.max(3000, outage * 2));
         link.up();
         mark('B reconnected');
       },
@@ -163,10 +165,10 @@ export function redisFaultSpecs(durationMs: number): RedisFaultSpec[] {
     },
     {
       name: 'redis-stall',
-      title: 'Redis stalled by CLIENT PAUSE 3.5 s, twice; one publisher tries each event once (a 503 must mean not published)',
+      title: 'Redis stalled by CLIENT PAUSE 3.5 s; two publishers try each event once (a 503 must mean not published), one retries',
       appendonly: true, nodeArgs: [], publishers: { untilAcked: 1, once: 2, intervalMs: 10 },
       fault: async ({ redis, mark }) => {
-        for (let i = 0; i < 2; i++) {
+        for (let i = 0; i < repeats; i++) {
           await redis.command('CLIENT', 'PAUSE', 3500, 'ALL');
           mark('Redis paused 3.5 s');
           await sleep(3500 + outage / 2);

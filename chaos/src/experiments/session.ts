@@ -103,6 +103,8 @@ export class Session {
     knobs: Record<string, string | number>;
     published: { attempted: number; acknowledged: number; refused: number };
     crashes: number;
+    /** Faults injected; default the number of marks. */
+    faults?: number;
     notes: string[];
     logOrder?: ReadonlyMap<string, number> | undefined;
     /** Groups subscribers into table rows; default by client kind. */
@@ -113,6 +115,7 @@ export class Session {
     const labels = [...new Set(tallies.map((t) => t.group))];
     const rows = labels.map((label) => totals(label, tallies.filter((t) => t.group === label).map((t) => t.tally)));
     const failures = verdict(rows, args.crashes, args.published.acknowledged);
+    if ((args.faults ?? this.marks.length) === 0) failures.push('no fault was injected: the run proves nothing');
     return {
       name: args.name,
       title: args.title,
@@ -120,6 +123,7 @@ export class Session {
       durationMs: Date.now() - this.startedAt,
       published: args.published,
       rows,
+      faults: args.faults ?? this.marks.length,
       crashes: args.crashes,
       passed: failures.length === 0,
       failures,
