@@ -31,6 +31,8 @@ export interface PublisherOptions {
   /** An event still unacknowledged this long after `stopped()` turned true is abandoned, ms. */
   graceMs: number;
   random: () => number;
+  /** Filler added to each event's data, bytes, so backlogs reach realistic sizes. Default 0. */
+  padBytes?: number;
 }
 
 /** What a publisher did. */
@@ -51,7 +53,7 @@ async function attempt(options: PublisherOptions, key: string, topic: string): P
     const response = await fetch(`${options.url()}/publish`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ topic, type: 'chaos', id: key, data: { k: key } }),
+      body: JSON.stringify({ topic, type: 'chaos', id: key, data: options.padBytes ? { k: key, pad: 'x'.repeat(options.padBytes) } : { k: key } }),
       signal: AbortSignal.timeout(options.attemptTimeoutMs),
     });
     const text = await response.text();

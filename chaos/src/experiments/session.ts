@@ -37,12 +37,15 @@ export class Session {
 
   constructor(readonly options: ExperimentOptions) {}
 
-  /** Starts `subscribersPerKind` subscribers of each kind, alternating between the patterns. */
+  /**
+   * Starts `subscribersPerKind` subscribers of each kind; within a kind they take the
+   * patterns in turn, so with one per kind every kind gets the first (broadest) one.
+   */
   subscribe(kinds: readonly ClientKind[], patterns: readonly string[], url: (index: number) => () => string): void {
     let index = 0;
     for (const kind of kinds) {
       for (let i = 0; i < this.options.subscribersPerKind; i++) {
-        const pattern = patterns[index % patterns.length]!;
+        const pattern = patterns[i % patterns.length]!;
         this.clients.push(makeClient(kind, `${kind}#${i}`, pattern, url(index), this.options.random));
         index += 1;
       }

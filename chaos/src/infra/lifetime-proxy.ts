@@ -19,7 +19,9 @@ export class LifetimeProxy {
   readonly #server: Server;
   readonly #live = new Map<Socket, { upstream: Socket; timer: NodeJS.Timeout | undefined }>();
   #calm = false;
+  #refuseUntil = 0;
   cuts = 0;
+  outages = 0;
   port = 0;
 
   private constructor(readonly targetPort: () => number, readonly options: LifetimeOptions) {
@@ -39,6 +41,10 @@ export class LifetimeProxy {
   }
 
   #accept(client: Socket): void {
+    if (Date.now() < this.#refuseUntil) {
+      client.resetAndDestroy();
+      return;
+    }
     const upstream = new Socket();
     const life = this.options.minMs + this.options.random() * (this.options.maxMs - this.options.minMs);
     const timer = this.#calm ? undefined : setTimeout(() => this.#cut(client), life);
@@ -67,9 +73,20 @@ export class LifetimeProxy {
     entry.upstream.resetAndDestroy();
   }
 
-  /** Stops cutting: connections open now and later live until either side closes. */
+  /**
+   * An outage: cuts every connection now and refuses new ones for `ms`, so clients
+   * stay away long enough for a backlog to build up (a resume then replays it).
+   */
+  outage(ms: number): void {
+    this.outages += 1;
+    this.#refuseUntil = Date.now() + ms;
+    for (const client of [...this.#live.keys()]) this.#cut(client);
+  }
+
+  /** Stops cutting (and ends any outage): connections open now and later live until either side closes. */
   calm(): void {
     this.#calm = true;
+    this.#refuseUntil = 0;
     for (const entry of this.#live.values()) {
       if (entry.timer !== undefined) clearTimeout(entry.timer);
       entry.timer = undefined;
