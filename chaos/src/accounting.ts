@@ -24,6 +24,9 @@ export interface SubscriberTally {
   /** Harness events delivered that were never acknowledged (allowed: an attempt whose answer was lost). */
   unacked: number;
   connections: number;
+  /** `paused` and `resumed` notices the subscriber saw (the log was away, then back). */
+  paused: number;
+  resumed: number;
   /**
    * When the unexplained misses were first sent, and when the subscriber last
    * received anything, in ms since `JudgeOptions.origin`: tells "a gap" from "stopped receiving".
@@ -81,6 +84,8 @@ export function judge(log: SubscriberLog, ledger: Ledger, options: JudgeOptions 
     name: log.name, expected: 0, received: 0, missingUnexplained: 0, missingExplained: 0, duplicated: 0,
     duplicatedAfterReset: 0, reordered: 0, resets: log.resets.length, phantoms: 0, unacked: 0,
     connections: log.connections,
+    paused: log.paused,
+    resumed: log.resumed,
     timeline: { missingFrom: null, missingTo: null, lastReceived: null, resetsAt: [] },
     samples: { missing: [], duplicated: [], reordered: [], phantoms: [] }, notes: [...log.notes],
   };

@@ -26,6 +26,9 @@ export class SubscriberLog {
   /** When the subscription was first confirmed (`connected`/`subscribed`/`onSubscribed`); events sent after it are expected. */
   startedAt: number | undefined;
   connections = 0;
+  /** `paused` / `resumed` control messages seen (raw clients only: the SDK does not surface them). */
+  paused = 0;
+  resumed = 0;
   /** Failures of the client itself (bad frames, unexpected messages), for the report. */
   readonly notes: string[] = [];
 

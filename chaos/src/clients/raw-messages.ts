@@ -44,6 +44,12 @@ export function handleMessage(text: string, state: RawState, log: SubscriberLog)
     case 'reset':
       log.reset(String(message['topic']), String(message['reason']));
       return;
+    case 'paused':
+      log.paused += 1;
+      return;
+    case 'resumed':
+      log.resumed += 1;
+      return;
     case 'error':
       log.note(`error ${String(message['code'])}`);
       return;
