@@ -1,6 +1,7 @@
 import { CLIENT_KINDS } from '../clients/client.js';
 import type { ChaosClient } from '../clients/client.js';
 import { HubNode } from '../infra/hub-node.js';
+import { LifetimeProxy } from '../infra/lifetime-proxy.js';
 import { RedisLogTap } from '../infra/redis-log-tap.js';
 import { PrivateRedis } from '../infra/redis-server.js';
 import { sleep } from '../random.js';
@@ -51,6 +52,9 @@ export async function runRedisFault(spec: RedisFaultSpec, options: ExperimentOpt
   const a = new HubNode('A', args(redis.url));
   const b = new HubNode('B', args(`redis://127.0.0.1:${link.port}`));
   const tap = new RedisLogTap(redis.url, PREFIX, 100).start();
+  // Clients of a third group reach node A through a proxy that cuts them every 0.5–2 s,
+  // so they resume while the fault is on (a resume during an outage or a stall).
+  const cutter = await LifetimeProxy.start(() => a.port, { minMs: 500, maxMs: 2000, random: options.random });
   const session = new Session(options);
   const notes: string[] = [];
   try {
@@ -59,6 +63,8 @@ export async function runRedisFault(spec: RedisFaultSpec, options: ExperimentOpt
     session.subscribe(CLIENT_KINDS, ['chaos/*', 'chaos/a'], () => () => a.url);
     const onA = new Set(session.clients);
     session.subscribe(CLIENT_KINDS, ['chaos/*', 'chaos/a'], () => () => b.url);
+    const onB = new Set(session.clients.filter((c) => !onA.has(c)));
+    session.subscribe(CLIENT_KINDS, ['chaos/*', 'chaos/a'], () => () => cutter.url);
     await session.waitSubscribed();
     const { untilAcked, once, intervalMs } = spec.publishers;
     for (let i = 0; i < untilAcked + once; i++) {
@@ -68,11 +74,12 @@ export async function runRedisFault(spec: RedisFaultSpec, options: ExperimentOpt
     await spec.fault({ redis, link, a, b, options, notes, mark: (what) => session.mark(what) });
     await sleep(Math.min(1500, options.durationMs / 4));
     const published = await session.stopPublishing();
+    cutter.calm();
     const drained = await session.drain(10_000);
     await tap.stop();
     options.log(`${spec.name}: ${published.acknowledged} acknowledged, ${published.refused} refused, ${published.abandoned} abandoned`);
     await session.closeClients();
-    const nodeOf = (client: ChaosClient): string => (onA.has(client) ? 'A' : 'B');
+    const nodeOf = (client: ChaosClient): string => (onA.has(client) ? 'A' : onB.has(client) ? 'B' : 'A, cut');
     return session.result({
       name: spec.name,
       title: spec.title,
@@ -86,6 +93,7 @@ export async function runRedisFault(spec: RedisFaultSpec, options: ExperimentOpt
   } finally {
     await session.closeClients();
     await tap.stop();
+    await cutter.close();
     await Promise.all([a.stop(), b.stop()]);
     await link.close();
     await redis.destroy();

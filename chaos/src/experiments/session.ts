@@ -99,6 +99,22 @@ export class Session {
     await Promise.all(this.clients.map((c) => c.close()));
   }
 
+  // Error codes clients were sent (a connection refused or ended with `error`), by
+  // client kind: not a verdict, but a wrong code (internal_error for an outage) is a finding.
+  #errorsSeen(): string[] {
+    const counts = new Map<string, number>();
+    for (const client of this.clients) {
+      for (const note of client.log.notes) {
+        const code = /^(?:error:?|subscription refused:) ?([a-z_]+)/.exec(note)?.[1] ?? /^GET \/events answered (\d+)/.exec(note)?.[1];
+        if (code === undefined) continue;
+        const key = `${code} (${client.kind})`;
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+      }
+    }
+    if (counts.size === 0) return [];
+    return [`error codes clients were sent: ${[...counts].map(([k, n]) => `${k} ×${n}`).join(', ')} (the first 20 per subscriber)`];
+  }
+
   /** Judges every subscriber and builds the experiment's result. */
   result(args: {
     name: string;
@@ -130,7 +146,7 @@ export class Session {
       crashes: args.crashes,
       passed: failures.length === 0,
       failures,
-      notes: [...args.notes, ...(this.marks.length > 0 ? [`faults: ${this.marks.join('; ')}`] : [])],
+      notes: [...args.notes, ...(this.marks.length > 0 ? [`faults: ${this.marks.join('; ')}`] : []), ...this.#errorsSeen()],
       subscribers: tallies.map((t) => t.tally),
     };
   }

@@ -58,7 +58,15 @@ export class LifetimeProxy {
     };
     client.on('error', drop).on('close', drop);
     upstream.on('error', drop).on('close', drop);
-    upstream.connect(this.targetPort(), '127.0.0.1', () => {
+    let port: number;
+    try {
+      port = this.targetPort();
+    } catch {
+      // The target is down (a node between kill and restart): refuse, as a dead host would.
+      drop();
+      return;
+    }
+    upstream.connect(port, '127.0.0.1', () => {
       client.pipe(upstream);
       upstream.pipe(client);
     });
