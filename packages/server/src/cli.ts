@@ -6,10 +6,10 @@ import { ConfigError, hubOptionsOf, loadServeConfig, REPEATABLE_KINDS, SERVE_DEF
 import { RedisBroker } from './broker/redis.js';
 import { createHub } from './hub.js';
 import { mintToken, type TokenFlags } from './token-command.js';
-import { RedisBridge } from './redis-bridge.js';
+import { RedisBridge } from './sources/redis-bridge.js';
 import { registerPgCommands } from './pg/command.js';
-import { PgListenBridge } from './pg/listen.js';
-import { OutboxRelay } from './pg/relay.js';
+import { PgListenBridge } from './sources/pg-listen.js';
+import { OutboxRelay } from './sources/pg-relay.js';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 

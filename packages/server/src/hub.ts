@@ -6,7 +6,7 @@ import { pino, type Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import type { AppendResult, Broker, BrokerStatus, EventDraft } from './broker/broker.js';
 import { MemoryBroker } from './broker/memory.js';
-import type { LogEvent } from './log-event.js';
+import type { LogEvent } from './encoding/log-event.js';
 import { HubMetrics } from './metrics.js';
 import { resolveHubOptions, type HubOptions, type ResolvedHubOptions } from './options.js';
 import { parsePublishBody } from './publish-input.js';

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeraldError } from '@herald/protocol';
 import type { Hub } from '../hub.js';
-import { demoPage } from '../demo.js';
+import { demoPage } from './demo.js';
 import { handleEvents } from './events-endpoint.js';
 import { handlePublish } from './publish-endpoint.js';
 import { sendError, sendJson } from './respond.js';

@@ -1,6 +1,6 @@
 import { matchTopic, type ControlMessage, type ErrorCode, type EventFilter } from '@herald/protocol';
 import type { Principal } from '../auth/access.js';
-import type { LogEvent } from '../log-event.js';
+import type { LogEvent } from '../encoding/log-event.js';
 
 /** Transport of a subscriber connection. */
 export type TransportName = 'sse' | 'ws';

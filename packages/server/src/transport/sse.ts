@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { encodeControl, ERRORS, sseControlFrame, ssePositionFrame, sseRetryField, type ControlMessage, type ErrorCode } from '@herald/protocol';
 import type { Principal } from '../auth/access.js';
-import type { LogEvent } from '../log-event.js';
+import type { LogEvent } from '../encoding/log-event.js';
 import { Connection, type ConnectionContext } from './connection.js';
 import { uncorkAtEndOfTick } from './cork.js';
 import { drained } from './drain.js';

@@ -4,9 +4,9 @@ import type { Logger } from 'pino';
 import type { EventDraft } from '../broker/broker.js';
 import type { Hub } from '../hub.js';
 import { toDraft } from '../publish-input.js';
-import { SourceReporter } from '../source-input.js';
-import { refillMemoryLog } from './refill.js';
-import { quoteIdentifier } from './sql.js';
+import { SourceReporter } from './source-input.js';
+import { refillMemoryLog } from './pg-refill.js';
+import { quoteIdentifier } from './pg-sql.js';
 
 /** Settings of {@link OutboxRelay}. */
 export interface OutboxRelayOptions {
