@@ -9,5 +9,4 @@ export { OutboxRelay, type OutboxRelayOptions } from './sources/pg-relay.js';
 export { PgListenBridge, type PgListenOptions } from './sources/pg-listen.js';
 export { OUTBOX_INSTALL_SQL, OUTBOX_UNINSTALL_SQL, captureInstallSql, captureDropSql, type CaptureTable } from './sources/pg-sql.js';
 export { LogEvent } from './encoding/log-event.js';
-export { SubscriptionIndex } from './subscription-index.js';
 export * from '@herald/protocol';
