@@ -78,7 +78,7 @@ export interface Reauthorization {
  * is open, which is why it then listens on loopback unless told otherwise.
  */
 export class Access {
-  readonly verifier: TokenVerifier | undefined;
+  readonly #verifier: TokenVerifier | undefined;
   readonly subscribeAuth: boolean;
   readonly publishAuth: boolean;
   readonly #settings: AccessSettings;
@@ -88,7 +88,7 @@ export class Access {
   constructor(settings: AccessSettings) {
     this.#settings = settings;
     const { subscribe: jwt, publish } = authenticationOf(settings);
-    this.verifier = jwt
+    this.#verifier = jwt
       ? new TokenVerifier({
           ...(settings.jwtSecret ? { secret: settings.jwtSecret } : {}),
           ...(settings.jwtPublicKey ? { publicKey: settings.jwtPublicKey } : {}),
@@ -130,8 +130,8 @@ export class Access {
     if (keyIndex >= 0) return untokened('key', new Rights([], ['**']), credential.source, `key:${keyIndex}`);
     // Not a key, and no tokens on this hub: treat it as no credential, so a stray
     // cookie or query token cannot break subscriptions that need none.
-    if (this.verifier === undefined) return untokened('anonymous', Rights.NONE, undefined, byAddress);
-    const { claims, expiresAt } = await this.verifier.verify(credential.value);
+    if (this.#verifier === undefined) return untokened('anonymous', Rights.NONE, undefined, byAddress);
+    const { claims, expiresAt } = await this.#verifier.verify(credential.value);
     const sub = typeof claims.sub === 'string' ? claims.sub : undefined;
     return {
       kind: 'token',
@@ -146,8 +146,8 @@ export class Access {
 
   /** Verifies a token given on a live connection (WebSocket `refresh`) and returns the principal it grants. */
   async refresh(previous: Principal, token: string): Promise<Principal> {
-    if (this.verifier === undefined) throw new HeraldError('invalid_request', 'this hub does not use tokens');
-    const { claims, expiresAt } = await this.verifier.verify(token);
+    if (this.#verifier === undefined) throw new HeraldError('invalid_request', 'this hub does not use tokens');
+    const { claims, expiresAt } = await this.#verifier.verify(token);
     const sub = typeof claims.sub === 'string' ? claims.sub : undefined;
     if (previous.kind === 'token' && sub !== previous.sub) {
       throw new HeraldError('forbidden', 'a refreshed token must be for the same subject');
