@@ -34,8 +34,8 @@ export interface PublishInput {
  * endpoints. Create it with {@link createHub}; serve it with `listen`, or embed it
  * in your own server with `handleRequest`/`middleware` and `attach`.
  *
- * The endpoints never see the hub: they get a {@link HubHost}, built here from
- * the hub's private parts, so nothing they use is part of this class's API.
+ * The endpoints never see the hub: they get a host (`http/host.ts`), built here
+ * from the hub's private parts, so nothing they use is part of this class's API.
  */
 export class Hub {
   readonly options: ResolvedHubOptions;
