@@ -3,13 +3,14 @@ import { Command, Option } from 'commander';
 import { pino } from 'pino';
 import { collectDefaultMetrics } from 'prom-client';
 import { ConfigError, hubOptionsOf, loadServeConfig, REPEATABLE_KINDS, SERVE_DEFAULTS, SETTINGS } from './config.js';
+import { authenticationOf } from './auth/access.js';
 import { RedisBroker } from './broker/redis.js';
 import { createHub } from './hub.js';
 import { mintToken, type TokenFlags } from './token-command.js';
-import { RedisBridge } from './redis-bridge.js';
+import { RedisBridge } from './sources/redis-bridge.js';
 import { registerPgCommands } from './pg/command.js';
-import { PgListenBridge } from './pg/listen.js';
-import { OutboxRelay } from './pg/relay.js';
+import { PgListenBridge } from './sources/pg-listen.js';
+import { OutboxRelay } from './sources/pg-relay.js';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
@@ -52,7 +53,8 @@ export async function serve(flags: Record<string, unknown>): Promise<void> {
     await bridge.start();
   }
   collectDefaultMetrics({ register: hub.metrics.registry });
-  const authenticated = hub.access.subscribeAuth || hub.access.publishAuth;
+  const auth = authenticationOf(hub.options);
+  const authenticated = auth.subscribe || auth.publish;
   const host = config.host !== '' ? config.host : authenticated ? '0.0.0.0' : '127.0.0.1';
   const server = await hub.listen(config.port, host);
   const address = server.address();
@@ -60,7 +62,7 @@ export async function serve(flags: Record<string, unknown>): Promise<void> {
   const shown = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
   log.info({ url: `http://${shown}:${port}${config.basePath}/`, broker: hub.broker.name }, 'herald is listening');
   if (authenticated) {
-    log.info({ subscribe: hub.access.subscribeAuth ? 'token' : 'open', publish: hub.access.publishAuth ? 'key or token' : 'open' }, 'authentication is on');
+    log.info({ subscribe: auth.subscribe ? 'token' : 'open', publish: auth.publish ? 'key or token' : 'open' }, 'authentication is on');
   } else if (LOOPBACK.has(host)) {
     log.info('no authentication is configured, so the hub listens on loopback only; pass --host to listen elsewhere');
   } else {

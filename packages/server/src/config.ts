@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isTopicPattern } from '@herald/protocol';
 import { HUB_DEFAULTS, HubOptionsError, resolveHubOptions, type HubOptions } from './options.js';
-import { parseBridgeMapping, type BridgeMapping } from './redis-bridge.js';
+import { parseBridgeMapping, type BridgeMapping } from './sources/redis-bridge.js';
 
 type Kind =
   | 'port'

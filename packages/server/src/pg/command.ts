@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import pg from 'pg';
 import { ConfigError } from '../config.js';
-import { assertIdentifier, captureDropSql, captureInstallSql, OUTBOX_INSTALL_SQL, OUTBOX_UNINSTALL_SQL, type CaptureTable } from './sql.js';
+import { assertIdentifier, captureDropSql, captureInstallSql, OUTBOX_INSTALL_SQL, OUTBOX_UNINSTALL_SQL, type CaptureTable } from '../sources/pg-sql.js';
 
 /** Where `herald pg` commands connect: --postgres, else DATABASE_URL. */
 export function databaseUrl(flag: string | undefined, env: NodeJS.ProcessEnv): string {

@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { matchTopic, type ControlMessage, type ErrorCode, type EventFilter } from '@herald/protocol';
 import type { Principal } from '../auth/access.js';
-import type { LogEvent } from '../log-event.js';
+import type { LogEvent } from '../encoding/log-event.js';
 
 /** Transport of a subscriber connection. */
 export type TransportName = 'sse' | 'ws';
@@ -40,7 +41,8 @@ const STALLED_TICKS_LIMIT = 2;
  * and no duplicate. Subclasses own the socket.
  */
 export abstract class Connection {
-  readonly id: string;
+  /** Unique per connection, sent in `connected` and used in logs. */
+  readonly id: string = randomUUID();
   abstract readonly transport: TransportName;
   /** Topic patterns this connection holds. */
   readonly topics = new Set<string>();
@@ -70,8 +72,7 @@ export abstract class Connection {
   #stalledTicks = 0;
   protected readonly context: ConnectionContext;
 
-  constructor(id: string, context: ConnectionContext, principal: Principal, address: string) {
-    this.id = id;
+  constructor(context: ConnectionContext, principal: Principal, address: string) {
     this.context = context;
     this.principal = principal;
     this.address = address;
@@ -79,6 +80,22 @@ export abstract class Connection {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /**
+   * Writes `connected` and marks the connection started: heartbeats, resets and
+   * `paused` wait for it. `position` is the client's resume point, which SSE puts
+   * in the frame's `id:` field. The hub's `openSubscriber` is the one caller, so
+   * one place decides when a connection counts as started.
+   */
+  start(connected: ControlMessage, position: string | undefined): void {
+    this.writeConnected(connected, position);
+    this.started = true;
+  }
+
+  /** Writes the `connected` message that opens the stream; SSE puts its `retry:` field first. */
+  protected writeConnected(connected: ControlMessage, position: string | undefined): void {
+    this.sendControl(connected, position);
   }
 
   /** Writes an event's shared pre-encoded frame to the socket. */

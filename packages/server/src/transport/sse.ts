@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { encodeControl, ERRORS, sseControlFrame, ssePositionFrame, sseRetryField, type ControlMessage, type ErrorCode } from '@herald/protocol';
 import type { Principal } from '../auth/access.js';
-import type { LogEvent } from '../log-event.js';
+import type { LogEvent } from '../encoding/log-event.js';
 import { Connection, type ConnectionContext } from './connection.js';
 import { uncorkAtEndOfTick } from './cork.js';
 import { drained } from './drain.js';
@@ -15,24 +15,15 @@ export const SSE_HEADERS = {
   Connection: 'keep-alive',
 } as const;
 
-/** Bytes shared by every SSE connection, built once per hub. */
-export interface SseSharedFrames {
-  /** The heartbeat frame, for `res.write`. */
-  heartbeat: Buffer;
-  /** The heartbeat frame as one HTTP/1.1 chunk, for writes straight to the socket. */
-  heartbeatChunk: Buffer;
-}
-
-/** Builds the shared SSE frames. */
-export function sseSharedFrames(): SseSharedFrames {
-  const heartbeat = Buffer.from(sseControlFrame(encodeControl({ type: 'heartbeat' })));
-  return { heartbeat, heartbeatChunk: httpChunk(heartbeat) };
-}
-
 /** `frame` as one HTTP/1.1 chunk: size line, bytes, CRLF (RFC 9112 section 7.1). */
 function httpChunk(frame: Buffer): Buffer {
   return Buffer.concat([Buffer.from(`${frame.length.toString(16)}\r\n`), frame, Buffer.from('\r\n')]);
 }
+
+// The heartbeat never changes, so every connection writes these same bytes: for
+// `res.write`, and as one HTTP/1.1 chunk for writes straight to the socket.
+const HEARTBEAT = Buffer.from(sseControlFrame(encodeControl({ type: 'heartbeat' })));
+const HEARTBEAT_CHUNK = httpChunk(HEARTBEAT);
 
 // A client that stopped reading gets this long to take the goodbye frame before the socket is destroyed.
 const END_GRACE_MS = 1000;
@@ -48,16 +39,17 @@ const END_GRACE_MS = 1000;
 export class SseConnection extends Connection {
   readonly transport = 'sse' as const;
   readonly #res: ServerResponse;
-  readonly #shared: SseSharedFrames;
+  readonly #retryMs: number;
   // Set once the headers are out on a chunked HTTP/1.1 response: from then on
   // everything goes straight to the socket (see LogEvent.sseChunk).
   #socket: Socket | undefined;
   #corked = false;
 
-  constructor(id: string, context: ConnectionContext, principal: Principal, address: string, res: ServerResponse, shared: SseSharedFrames) {
-    super(id, context, principal, address);
+  /** `retryMs` is the `retry:` field that opens the stream: how long EventSource waits before it reconnects. */
+  constructor(context: ConnectionContext, principal: Principal, address: string, res: ServerResponse, retryMs: number) {
+    super(context, principal, address);
     this.#res = res;
-    this.#shared = shared;
+    this.#retryMs = retryMs;
     res.on('close', () => this.released());
   }
 
@@ -66,9 +58,8 @@ export class SseConnection extends Connection {
    * with `position` as the frame's `id:` so EventSource can resume from it before
    * any event (none when `reset`s follow: the last of them carries it).
    */
-  open(retryMs: number, connected: ControlMessage, position: string | undefined): void {
-    this.#res.write(sseRetryField(retryMs) + ssePositionFrame(position, encodeControl(connected)));
-    this.started = true;
+  protected override writeConnected(connected: ControlMessage, position: string | undefined): void {
+    this.#res.write(sseRetryField(this.#retryMs) + ssePositionFrame(position, encodeControl(connected)));
     // The headers and first chunk are now queued on the socket, so chunks written to
     // it directly follow them. Only chunked responses: HTTP/1.0 has no chunk framing.
     const socket = this.#res.socket;
@@ -124,11 +115,11 @@ export class SseConnection extends Connection {
     if (!idle) return;
     const socket = this.#socket;
     if (socket === undefined) {
-      this.#res.write(this.#shared.heartbeat);
+      this.#res.write(HEARTBEAT);
       return;
     }
     this.#cork(socket);
-    socket.write(this.#shared.heartbeatChunk);
+    socket.write(HEARTBEAT_CHUNK);
   }
 
   destroy(): void {

@@ -2,21 +2,14 @@ import type { Duplex } from 'node:stream';
 import { encodeControl, ERRORS, closeCodeOf, type ControlMessage, type ErrorCode } from '@herald/protocol';
 import type { WebSocket } from 'ws';
 import type { Principal } from '../auth/access.js';
-import type { LogEvent } from '../log-event.js';
-import { encodeTextFrame, rawSocketOf } from '../ws-frame.js';
+import type { LogEvent } from '../encoding/log-event.js';
+import { encodeTextFrame, rawSocketOf } from '../encoding/ws-frame.js';
 import { Connection, type ConnectionContext } from './connection.js';
 import { uncorkAtEndOfTick } from './cork.js';
 import { drained } from './drain.js';
 
-/** Bytes shared by every WebSocket connection, built once per hub. */
-export interface WsSharedFrames {
-  heartbeat: Buffer;
-}
-
-/** Builds the shared WebSocket frames. */
-export function wsSharedFrames(): WsSharedFrames {
-  return { heartbeat: encodeTextFrame(Buffer.from(encodeControl({ type: 'heartbeat' }))) };
-}
+// The heartbeat never changes, so every connection writes this same frame.
+const HEARTBEAT_FRAME = encodeTextFrame(Buffer.from(encodeControl({ type: 'heartbeat' })));
 
 const END_GRACE_MS = 1000;
 
@@ -39,7 +32,6 @@ export class WsConnection extends Connection {
   /** Heartbeat ticks in a row that found nothing arrived since the tick before. */
   #silentTicks = 0;
   readonly #socket: Duplex | undefined;
-  readonly #shared: WsSharedFrames;
   #corked = false;
   // Fallback only: resolves the replay waiting for `ws.bufferedAmount` to reach 0.
   #drainWaiter: (() => void) | undefined;
@@ -51,11 +43,10 @@ export class WsConnection extends Connection {
   #messageTokens = -1;
   #messageAt = 0;
 
-  constructor(id: string, context: ConnectionContext, principal: Principal, address: string, ws: WebSocket, shared: WsSharedFrames) {
-    super(id, context, principal, address);
+  constructor(context: ConnectionContext, principal: Principal, address: string, ws: WebSocket) {
+    super(context, principal, address);
     this.ws = ws;
     this.#socket = rawSocketOf(ws);
-    this.#shared = shared;
     this.#onSent =
       this.#socket === undefined
         ? () => {
@@ -162,7 +153,7 @@ export class WsConnection extends Connection {
       if (socket === undefined) this.ws.send(encodeControl({ type: 'heartbeat' }), this.#onSent);
       else {
         this.#cork(socket);
-        socket.write(this.#shared.heartbeat);
+        socket.write(HEARTBEAT_FRAME);
       }
     }
     this.ws.ping(undefined, undefined, this.#onSent);
