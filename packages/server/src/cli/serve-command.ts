@@ -7,6 +7,7 @@ import { PgListenBridge } from '../pg/listen.js';
 import { OutboxRelay } from '../pg/relay.js';
 import { RedisBridge } from '../redis-bridge.js';
 import { ConfigError } from './config-error.js';
+import type { Conversion } from './convert.js';
 import { hubOptionsOf, loadServeConfig, serveOptionsOf } from './load-config.js';
 import { collect } from './repeatable.js';
 import { serveOptionsProblems } from './serve-options.js';
@@ -14,7 +15,7 @@ import { defaultText, SETTINGS, type ServeConfig } from './settings.js';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 // Settings whose flag may be given several times (and whose environment value is comma-separated).
-const REPEATABLE = new Set(['list', 'bridges']);
+const REPEATABLE: ReadonlySet<Conversion> = new Set(['list', 'bridges']);
 
 /** Adds `herald serve`, with a flag for every row of the settings table. */
 export function registerServeCommand(program: Command): void {

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import type { BridgeMapping } from '../redis-bridge.js';
 import { nonNegativeInt } from '../options.js';
 
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
 /**
  * What `herald serve` needs beyond the hub's own options: where to listen, how to
  * log, and which sources to start. Every duration is in milliseconds. The hub's
@@ -13,7 +15,7 @@ export interface ServeOptions {
   /** Address to listen on. Default empty: 127.0.0.1 without authentication, 0.0.0.0 with it. */
   host?: string;
   /** pino level: fatal, error, warn, info, debug, trace or silent. Default info. */
-  logLevel?: string;
+  logLevel?: (typeof LOG_LEVELS)[number];
   /** Redis URL of a shared log, so several hub nodes serve one history. Default empty: the in-memory log. */
   redis?: string;
   /** Prefix of every key the hub writes in Redis. Default `herald:`. */
@@ -48,7 +50,6 @@ export const SERVE_OPTION_DEFAULTS: ResolvedServeOptions = {
   pgRetention: 7 * 24 * 3600 * 1000,
 };
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const bridges = z.array(z.object({ channel: z.string().min(1), topic: z.string().min(1) }), { error: 'expected channel=topic mappings' });
 
 /** The one validator of the serve options (their values, once converted from flags, environment or file). */

@@ -30,7 +30,11 @@ interface SettingRow {
 /** One setting of `herald serve`: its config-file key (the option's name) and its row. */
 export type Setting = SettingRow & { key: keyof ServeConfig };
 
-// One row per option. `satisfies` makes the compiler refuse an option without a row (and a row for no option).
+// One row per option; the row's key is the option's name and the config-file key.
+// `satisfies` makes the compiler refuse an option without a row (and a row for no
+// option): adding a setting means its option (type, JSDoc, default and schema line
+// in options.ts, or serve-options.ts for what only the command uses) and its row
+// here; the README row follows, and test/settings-doc.test.ts fails until it does.
 const ROWS = {
   port: { flag: 'port', env: 'HERALD_PORT', convert: 'number', help: 'port to listen on (0 picks a free one)' },
   host: { flag: 'host', env: 'HERALD_HOST', convert: 'string', help: 'address to listen on', defaultText: '127.0.0.1, or 0.0.0.0 with authentication' },
