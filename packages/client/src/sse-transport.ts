@@ -1,5 +1,5 @@
 import { createSseParser } from '@herald/protocol';
-import { decodeHubMessage, endpointUrl, type TransportFactory, type TransportHandlers, type TransportRequest } from './transport.js';
+import { parseHubJson, endpointUrl, type TransportFactory, type TransportHandlers, type TransportRequest } from './transport.js';
 
 /**
  * A transport over `GET <url>/events`, read with `fetch` rather than `EventSource`:
@@ -60,7 +60,7 @@ async function read(
   state.opened = true;
   const parser = createSseParser({
     onMessage: ({ data }) => {
-      const message = decodeHubMessage(data);
+      const message = parseHubJson(data);
       if (message !== undefined && !state.done) onMessage(message);
     },
   });

@@ -32,10 +32,6 @@ export class Subscriptions {
     return this.#all.delete(subscription);
   }
 
-  has(subscription: Subscription): boolean {
-    return this.#all.has(subscription);
-  }
-
   get size(): number {
     return this.#all.size;
   }

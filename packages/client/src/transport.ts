@@ -48,8 +48,8 @@ export interface Transport {
 /** Opens a connection. */
 export type TransportFactory = (request: TransportRequest, handlers: TransportHandlers) => Transport;
 
-/** Decodes one JSON text from the hub; anything but an object is dropped as noise. */
-export function decodeHubMessage(text: string): Record<string, unknown> | undefined {
+/** Parses one JSON text from the hub; anything but an object is dropped as noise (decodeHubMessage then reads it). */
+export function parseHubJson(text: string): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(text);
     return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;

@@ -1,4 +1,4 @@
-import { decodeHubMessage, endpointUrl, type TransportFactory } from './transport.js';
+import { parseHubJson, endpointUrl, type TransportFactory } from './transport.js';
 
 /** The part of the standard `WebSocket` class the client uses (browsers, Node 22+, or the `ws` package). */
 export interface WebSocketLike {
@@ -29,7 +29,7 @@ export function webSocketTransport(WebSocketImpl: WebSocketConstructor): Transpo
     };
     socket.onmessage = (event) => {
       if (done || typeof event.data !== 'string') return;
-      const message = decodeHubMessage(event.data);
+      const message = parseHubJson(event.data);
       if (message !== undefined) handlers.onMessage(message);
     };
     // An error is always followed by close, which carries the code.

@@ -45,7 +45,8 @@ export const CONTROL_TYPES = [
 /** A control-message type name. */
 export type ControlType = (typeof CONTROL_TYPES)[number];
 
-const CONTROL_TYPE_SET: ReadonlySet<string> = new Set(CONTROL_TYPES);
+// Pure: a bundle that never checks a type (the browser client) drops the set.
+const CONTROL_TYPE_SET: ReadonlySet<string> = /* @__PURE__ */ new Set(CONTROL_TYPES);
 
 // Strict because a type may become an SSE `event:` field in compatibility modes.
 const TYPE_PATTERN = /^[A-Za-z0-9_\-.:]+$/;
@@ -88,7 +89,12 @@ export function isEventId(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0 && value.length <= MAX_ID_LENGTH && ID_PATTERN.test(value);
 }
 
-/** True when a type names a control message. */
+/**
+ * True when a type names a control message. Deliberate API for embedders that
+ * check event types without throwing; `assertEventType` is what the hub uses, and
+ * `decodeHubMessage` keeps its own table of control messages (the browser client
+ * would otherwise carry this set as well).
+ */
 export function isControlType(value: string): value is ControlType {
   return CONTROL_TYPE_SET.has(value);
 }

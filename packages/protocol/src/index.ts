@@ -1,4 +1,5 @@
 export * from './errors.js';
+export * from './close-codes.js';
 export * from './topic.js';
 export * from './envelope.js';
 export * from './control.js';
@@ -6,3 +7,4 @@ export * from './sse.js';
 export * from './codec.js';
 export * from './filter.js';
 export * from './sse-parser.js';
+export * from './hub-message.js';

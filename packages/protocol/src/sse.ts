@@ -32,7 +32,11 @@ export function sseRetryField(ms: number): string {
   return `retry: ${Math.max(0, Math.floor(ms))}\n`;
 }
 
-/** A comment line; EventSource ignores it. */
+/**
+ * A comment line; EventSource ignores it. The hub sends none (its heartbeats are
+ * `heartbeat` messages, which clients can see); deliberate API for embedders that
+ * write their own SSE output, for example a keep-alive through a proxy.
+ */
 export function sseComment(text: string): string {
   return `: ${text.replace(/[\r\n\0]/g, ' ')}\n\n`;
 }

@@ -59,7 +59,12 @@ export function assertTopicPattern(value: unknown): asserts value is string {
   });
 }
 
-/** True when `value` is a valid concrete topic. */
+/**
+ * True when `value` is a valid concrete topic (one a publisher may use). Neither
+ * the hub nor the client calls it (they throw with {@link assertTopic}); it is
+ * deliberate API for embedders that check a topic without catching, the
+ * counterpart of {@link isTopicPattern}.
+ */
 export function isTopic(value: unknown): value is string {
   try {
     assertTopic(value);
@@ -79,7 +84,11 @@ export function isTopicPattern(value: unknown): value is string {
   }
 }
 
-/** True when the pattern contains `*` or `**`. */
+/**
+ * True when the pattern contains `*` or `**`. Deliberate API for embedders (for
+ * example, to tell a fixed topic from a pattern before matching); the hub and
+ * the client do not need it.
+ */
 export function hasWildcard(pattern: string): boolean {
   return pattern.split('/').some((s) => s === '*' || s === '**');
 }

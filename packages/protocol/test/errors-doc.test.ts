@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { closeCodeOf, ERRORS, HeraldError, type ErrorCode } from '../src/index.js';
+import { catalogCloseCodes, CLIENT_ACTIONS, closeCodeEntry, closeCodeOf, ERRORS, HeraldError, type ErrorCode } from '../src/index.js';
 
 // docs/errors.md is what client authors program against: these tests fail when it
 // and the catalog (src/errors.ts) disagree on a code, a status or a close code.
@@ -26,11 +26,19 @@ interface DocumentedCode {
   status: number | undefined;
   close: number | undefined;
   websocket: string;
+  /** The last cell, the "Client action" column. */
+  action: string;
+}
+
+/** The action named in a "Client action" cell: one `action` in backticks. */
+function actionCell(cell: string | undefined): string {
+  return /^`([a-z_]+)`$/.exec(cell ?? '')?.[1] ?? `(not one action: "${cell}")`;
 }
 
 function documentedCodes(): Map<string, DocumentedCode> {
   const codes = new Map<string, DocumentedCode>();
-  for (const [code, http, websocket] of tableAfter('## Codes')) {
+  for (const row of tableAfter('## Codes')) {
+    const [code, http, websocket] = row;
     const name = /^`([a-z_]+)`$/.exec(code ?? '')?.[1];
     assert.ok(name !== undefined, `a code cell is one \`code\`: ${code}`);
     assert.ok(!codes.has(name), `${name} is listed once`);
@@ -40,6 +48,7 @@ function documentedCodes(): Map<string, DocumentedCode> {
       status: status === undefined ? undefined : Number(status),
       close: close === undefined ? undefined : Number(close),
       websocket: websocket ?? '',
+      action: actionCell(row.at(-1)),
     });
   }
   return codes;
@@ -73,6 +82,25 @@ describe('docs/errors.md matches the error catalog', () => {
       if (close === undefined) continue;
       assert.match(rows.get(close) ?? '', new RegExp(`\`${code}\``), `close ${close} names ${code}`);
     }
+  });
+
+  it('gives each code the client action of the catalog', () => {
+    for (const code of catalog) {
+      assert.equal(documented.get(code)?.action, ERRORS[code].client, `client action of ${code}`);
+    }
+  });
+
+  it('lists exactly the catalog close codes, each with the client action of the catalog', () => {
+    const rows = new Map(tableAfter('## WebSocket close codes').map((row) => [row[0] ?? '', actionCell(row.at(-1))]));
+    assert.deepEqual([...rows.keys()], catalogCloseCodes().map(String), 'the close-code table lists the catalog close codes, in order');
+    for (const close of catalogCloseCodes()) {
+      assert.equal(rows.get(String(close)), closeCodeEntry(close)?.client, `client action of close ${close}`);
+    }
+  });
+
+  it('explains every client action, and no other', () => {
+    const explained = tableAfter('## Client actions').map((row) => actionCell(row[0]));
+    assert.deepEqual(explained, [...CLIENT_ACTIONS]);
   });
 
   it('shows the HTTP error body with exactly the fields HeraldError sends', () => {
