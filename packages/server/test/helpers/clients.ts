@@ -173,7 +173,7 @@ export function assertNoDuplicates(list: readonly string[], what: string): void 
 }
 
 /** Opens an SSE subscriber that afterEach closes whatever happens (an open EventSource would keep reconnecting). */
-export const subscribers = new Set<SseSubscriber>();
+const subscribers = new Set<SseSubscriber>();
 export async function sseOpen(...args: Parameters<typeof openSse>): Promise<SseSubscriber> {
   const subscriber = await openSse(...args);
   subscribers.add(subscriber);
