@@ -22,7 +22,7 @@ import { capacityScenario, idleScenario } from './scenarios/memory.js';
 import { redisScenario } from './scenarios/redis.js';
 
 /** Scenario numbers as the issue numbers them. */
-export const SCENARIOS = [1, 2, 3, 4, 5, 6, 7] as const;
+const SCENARIOS = [1, 2, 3, 4, 5, 6, 7] as const;
 
 /** Options of {@link runBench}. */
 export interface RunOptions {

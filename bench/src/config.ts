@@ -22,7 +22,7 @@ export interface Ladder {
 }
 
 /** One fan-out size of scenario 1. */
-export interface FanoutSize {
+interface FanoutSize {
   subscribers: number;
   transports: Transport[];
   /** p99 above this fails a step. */

@@ -1,7 +1,7 @@
 import type { Ledger } from './ledger.js';
 
 /** How a publisher treats a failed attempt. */
-export type RetryMode =
+type RetryMode =
   /** Retry with the same publisher id until acknowledged (or the deadline): the ordinary safe publisher. */
   | 'until-acked'
   /**

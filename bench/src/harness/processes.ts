@@ -11,7 +11,7 @@ import { request } from 'node:http';
 import { createServer } from 'node:net';
 
 /** Clock ticks per second of /proc/<pid>/stat times. */
-export const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
 /** The hard open-files limit of this process tree (children cannot go above it). */
 export function hardFileLimit(): number {

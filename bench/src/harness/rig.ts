@@ -76,7 +76,7 @@ export interface RigOptions {
 const SERVER_NODE_ARGS = (process.env['BENCH_SERVER_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
 
 /** Connections one agent holds at most (it needs a file descriptor for each). */
-export const PER_AGENT = Math.min(15_000, hardFileLimit() - 200);
+const PER_AGENT = Math.min(15_000, hardFileLimit() - 200);
 
 /** A running setup. */
 export class Rig {

@@ -44,7 +44,7 @@ function parse(buffer: Buffer, at: number): [Reply, number] | undefined {
 }
 
 /** Sends one command to Redis at `url` (redis://host:port) and resolves with its reply. */
-export function redisCommand(url: string, args: readonly string[], timeoutMs = 2000): Promise<Reply> {
+function redisCommand(url: string, args: readonly string[], timeoutMs = 2000): Promise<Reply> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
     const socket = connect({ host: hostname || '127.0.0.1', port: Number(port || 6379) });

@@ -32,7 +32,7 @@ function niceTicks(max: number, count = 5): number[] {
 }
 
 /** Short number labels: 1.2M, 45k, 3.5. */
-export function formatNumber(value: number): string {
+function formatNumber(value: number): string {
   const abs = Math.abs(value);
   if (abs >= 1e6) return `${Number((value / 1e6).toPrecision(3))}M`;
   if (abs >= 1e4) return `${Number((value / 1e3).toPrecision(3))}k`;

@@ -6,7 +6,6 @@ import { TARGETS } from '../harness/targets.js';
 import type { StepResult } from '../harness/rig.js';
 import type { BenchResults } from '../results.js';
 import { searchCapped } from '../scenarios/fanout.js';
-import { formatNumber } from './svg.js';
 
 /** A titled table. */
 export interface Table {
@@ -180,5 +179,3 @@ export function renderMarkdown(table: Table): string {
     ...((table.notes ?? []).length > 0 ? ['', ...(table.notes ?? []).map((note) => `${note}`)] : []),
   ].join('\n');
 }
-
-export { formatNumber };

@@ -50,7 +50,7 @@ export function searchCapped(run: LadderRun): boolean {
 }
 
 /** True when a step kept up: ≥95% delivered, publisher on schedule, p99 under the limit. */
-export function keptUp(step: StepResult, latencyLimitMs: number): boolean {
+function keptUp(step: StepResult, latencyLimitMs: number): boolean {
   return step.fraction >= 0.95 && step.onSchedule && step.latency.p99 < latencyLimitMs;
 }
 
@@ -115,7 +115,7 @@ async function probeAndLadder(
  * The ladder search (see {@link Ladder}): calls `attempt(rate)` with rising rates,
  * retrying a failure once, then bisects. Bounded by `ladder.maxSteps` attempts.
  */
-export async function searchRate(probeRate: number, ladder: Ladder, attempt: (rate: number) => Promise<boolean>): Promise<void> {
+async function searchRate(probeRate: number, ladder: Ladder, attempt: (rate: number) => Promise<boolean>): Promise<void> {
   let steps = 0;
   const tryRate = async (rate: number): Promise<boolean> => {
     if (steps >= ladder.maxSteps) return false;

@@ -11,7 +11,7 @@ import { TARGETS, type ServerName } from '../harness/targets.js';
 import { guarded, type Context } from './context.js';
 
 /** How events are sent in one ingest measurement. */
-export type IngestMode = 'http-single' | 'http-batch' | 'ws';
+type IngestMode = 'http-single' | 'http-batch' | 'ws';
 
 /** One server × mode. */
 export interface IngestRun {

@@ -50,7 +50,7 @@ export interface CapacityRun {
 }
 
 /** How many connections one server process can hold here, and why not more. */
-export function connectionCap(ctx: Context, requested: number): { count: number; limitedBy: string | null } {
+function connectionCap(ctx: Context, requested: number): { count: number; limitedBy: string | null } {
   const cap = ctx.fdLimit - SERVER_OWN_FDS;
   if (requested <= cap) return { count: requested, limitedBy: null };
   return {

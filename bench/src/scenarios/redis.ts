@@ -10,10 +10,10 @@ import { deletePrefix, redisAvailable } from '../lib/redis.js';
 import { guarded, type Context } from './context.js';
 
 /** Redis the scenario uses. */
-export const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 
 /** One rate step, overall and per node. */
-export interface RedisStep {
+interface RedisStep {
   overall: StepResult;
   byNode: Array<{ node: number; delivered: number; p50: number; p99: number; max: number }>;
 }

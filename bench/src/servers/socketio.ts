@@ -8,11 +8,11 @@ import { Server } from 'socket.io';
 import { envelope, handleHarnessRequest, listen, parseFlags } from './common.js';
 
 const flags = parseFlags(process.argv);
-let io: Server | undefined;
 
 function publish(topic: string, type: string, data: unknown): string {
   const event = envelope(topic, type, data);
-  io!.to(topic).emit('event', event);
+  // `io` exists by the time a request can publish: it is created right after `listen` returns.
+  io.to(topic).emit('event', event);
   return event.id;
 }
 
@@ -20,7 +20,7 @@ const server = listen(flags, (req, res) => {
   if (!handleHarnessRequest(req, res, publish)) res.writeHead(404).end();
 });
 
-io = new Server(server, {
+const io = new Server(server, {
   transports: ['websocket'],
   perMessageDeflate: false,
   httpCompression: false,

@@ -13,7 +13,7 @@ const TOPICS = ['chaos/a', 'chaos/b', 'chaos/c'] as const;
 const PREFIX = 'herald-chaos:';
 
 /** What a fault may touch: the private Redis, node A (direct), node B (through a cuttable proxy to Redis). */
-export interface FaultContext {
+interface FaultContext {
   redis: PrivateRedis;
   /** Between node B and Redis: `down()` partitions B from Redis. */
   link: CuttableProxy;
@@ -26,7 +26,7 @@ export interface FaultContext {
 }
 
 /** One Redis fault experiment. */
-export interface RedisFaultSpec {
+interface RedisFaultSpec {
   name: string;
   title: string;
   /** Redis `appendonly` (with `appendfsync always`): on, an acknowledged event survives a Redis kill. */
@@ -45,7 +45,7 @@ export interface RedisFaultSpec {
  * publishers on A; the fault runs; then publishing stops, the run drains and the
  * subscribers are judged, with the log order read from the stream.
  */
-export async function runRedisFault(spec: RedisFaultSpec, options: ExperimentOptions): Promise<ExperimentResult> {
+async function runRedisFault(spec: RedisFaultSpec, options: ExperimentOptions): Promise<ExperimentResult> {
   const redis = await PrivateRedis.startFree(spec.appendonly);
   const link = await CuttableProxy.start(redis.port);
   const args = (url: string) => () => ['--redis', url, '--redis-prefix', PREFIX, ...spec.nodeArgs];
@@ -106,7 +106,7 @@ function pause(node: HubNode, signal: 'SIGSTOP' | 'SIGCONT'): void {
 }
 
 /** The Redis fault experiments of the full run (experiment family 3). */
-export function redisFaultSpecs(durationMs: number): RedisFaultSpec[] {
+function redisFaultSpecs(durationMs: number): RedisFaultSpec[] {
   const outage = Math.max(1500, durationMs / 6);
   // Short runs (the npm test versions) inject each fault once.
   const repeats = durationMs >= 10_000 ? 2 : 1;

@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { RESULTS_DIR } from '../report.js';
 
 /** The private redis-server ports the harness may use (never the shared 6379). */
-export const PRIVATE_REDIS_PORTS = { first: 6410, last: 6429 } as const;
+const PRIVATE_REDIS_PORTS = { first: 6410, last: 6429 } as const;
 
 /**
  * A private `redis-server` on one of the ports 6410-6429, with its files in

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { metric, publish, startHub, waitUntil, type RunningHub } from './helpers/hub.js';
 import WebSocket from 'ws';
 import { openSse, WsSubscriber } from './helpers/clients.js';
+import { runHerald, startServe, stopNode } from './helpers/serve.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -66,30 +66,15 @@ describe('operational endpoints', () => {
 
 describe('herald binary', () => {
   it('runs `herald serve --port N` through the workspace bin link from the repository root', async () => {
-    const bin = `${ROOT}node_modules/.bin/herald`;
-    const child = spawn(bin, ['serve', '--port', '0', '--log-level', 'info'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stdout.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        const match = /"url":"(http:\/\/[^"]+?)\/"/.exec(output);
-        if (match) resolve(match[1]!);
-      });
-      child.on('exit', () => reject(new Error(`exited early: ${output}`)));
-    });
-    await waitUntil(() => /listens on loopback only/.test(output), 'the loopback notice in the log');
-    const { status } = await publish(url, { topic: 'cli', data: 1 });
+    const serve = await startServe(['--log-level', 'info'], process.env, { command: `${ROOT}node_modules/.bin/herald`, cwd: ROOT });
+    await waitUntil(() => /listens on loopback only/.test(serve.output()), 'the loopback notice in the log');
+    const { status } = await publish(serve.url, { topic: 'cli', data: 1 });
     assert.equal(status, 201);
-    const exited = new Promise((resolve) => child.on('exit', resolve));
-    child.kill('SIGTERM');
-    assert.equal(await exited, 0);
+    assert.equal(await stopNode(serve, 'SIGTERM'), 0);
   });
 
   it('refuses a bad setting with exit code 2 and a message naming it', async () => {
-    const child = spawn(process.execPath, [`${ROOT}packages/server/bin/herald.js`, 'serve', '--max-queue-size', 'lots'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const code = await new Promise((resolve) => child.on('exit', resolve));
+    const { code, stderr } = await runHerald(['serve', '--max-queue-size', 'lots'], process.env);
     assert.equal(code, 2);
     assert.match(stderr, /--max-queue-size/);
     assert.match(stderr, /HERALD_MAX_QUEUE_SIZE/);

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { attempt, claimsOf, nowSeconds, OTHER_SECRET, postPublish, SECRET, sign, signWithText, topicQuery, TRANSPORTS, type HeraldClaim } from './helpers/auth.js';
 import { parseSseFrames, rawGet, WsSubscriber, type Message } from './helpers/clients.js';
 import { sleep, startHub, waitUntil, type RunningHub } from './helpers/hub.js';
-import { HERALD_BIN, startServe, stopServe } from './helpers/serve.js';
+import { childEnv, runHerald, startServe, stopServe, type CliResult } from './helpers/serve.js';
 
 const KEY = 'token-expiry-publish-key-0123456789';
 const FEED = 'user/alice/feed';
@@ -198,18 +197,8 @@ describe('token expiry', () => {
   });
 });
 
-/** Runs `herald token ...args`; resolves with exit code, stdout and stderr. */
-function heraldToken(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const { HERALD_JWT_SECRET: _ignored, ...inherited } = process.env;
-    const child = spawn(process.execPath, [HERALD_BIN, 'token', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...inherited, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** Runs `herald token ...args` without the test process's settings (HERALD_JWT_SECRET among them); resolves with exit code, stdout and stderr. */
+const heraldToken = (args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> => runHerald(['token', ...args], { ...childEnv(), ...env });
 
 const payloadOf = (token: string): Record<string, any> => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, any>;
 

@@ -7,15 +7,7 @@ import { Redis } from 'ioredis';
 import { openSse, type Message, type SseSubscriber } from './clients.js';
 import { publish, sleep, waitUntil } from './hub.js';
 import { REDIS_URL } from './redis.js';
-import { startServe, stopServe, type ServeProcess } from './serve.js';
-
-/**
- * The environment of spawned nodes, without what the test process may carry
- * (REDIS_URL, DATABASE_URL, HERALD_*), so every node gets exactly its flags.
- */
-export function childEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([key]) => key !== 'REDIS_URL' && key !== 'DATABASE_URL' && !key.startsWith('HERALD_')));
-}
+import { childEnv, startServe, stopServe, type ServeProcess } from './serve.js';
 
 /** Nodes on one log, each with an SSE subscriber of `topic`. */
 export interface BridgeNodes {

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { request, type IncomingMessage } from 'node:http';
 import { EventSource } from 'eventsource';
 import WebSocket from 'ws';
@@ -154,4 +155,31 @@ export function parseSseFrames(text: string): Array<Record<string, string>> {
       }
       return fields;
     });
+}
+
+/** The ids of `events`, in order. */
+export const ids = (events: readonly Message[]): string[] => events.map((e) => e['id'] as string);
+
+/** Waits until the subscriber has an event with `id`. */
+export async function waitForId(inbox: { events: Message[] }, id: string, timeoutMs = 10000): Promise<void> {
+  await waitUntil(() => inbox.events.some((e) => e['id'] === id), `event ${id} (have ${inbox.events.length})`, timeoutMs);
+}
+
+/** Fails when an id occurs twice in `list`. */
+export function assertNoDuplicates(list: readonly string[], what: string): void {
+  const seen = new Set<string>();
+  const dupes = list.filter((id) => (seen.has(id) ? true : (seen.add(id), false)));
+  assert.deepEqual(dupes, [], `${what}: no event twice`);
+}
+
+/** Opens an SSE subscriber that afterEach closes whatever happens (an open EventSource would keep reconnecting). */
+const subscribers = new Set<SseSubscriber>();
+export async function sseOpen(...args: Parameters<typeof openSse>): Promise<SseSubscriber> {
+  const subscriber = await openSse(...args);
+  subscribers.add(subscriber);
+  return subscriber;
+}
+export function closeSubscribers(): void {
+  for (const subscriber of subscribers) subscriber.close();
+  subscribers.clear();
 }

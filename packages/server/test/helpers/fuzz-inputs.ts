@@ -35,7 +35,7 @@ const dataArb = fc.oneof(
 );
 
 /** One event object as a publisher might send it, valid or not. */
-export const eventArb = fc
+const eventArb = fc
   .record({ topic: fc.oneof({ weight: 5, arbitrary: goodTopicArb }, badTopicArb), type: typeArb, data: dataArb, id: idArb, extra: fc.oneof({ weight: 12, arbitrary: fc.constant(null) }, fc.constantFrom('extra', 'Topic', 'ref')), dropData: fc.oneof({ weight: 12, arbitrary: fc.constant(false) }, fc.constant(true)) })
   .map(({ topic, type, data, id, extra, dropData }) => {
     const event: Record<string, unknown> = { topic };

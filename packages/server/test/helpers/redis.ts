@@ -17,7 +17,7 @@ export async function redisSkipReason(): Promise<string | false> {
     return false;
   } catch (error) {
     const message = `no Redis answers at ${REDIS_URL} (${(error as Error).message})`;
-    if (process.env['HERALD_REQUIRE_REDIS'] === '1') throw new Error(`${message}, and HERALD_REQUIRE_REDIS=1`);
+    if (process.env['HERALD_REQUIRE_REDIS'] === '1') throw new Error(`${message}, and HERALD_REQUIRE_REDIS=1`, { cause: error });
     process.stderr.write(`\n*** SKIPPING Redis integration tests: ${message}. Set REDIS_URL or start Redis. ***\n\n`);
     return message;
   } finally {

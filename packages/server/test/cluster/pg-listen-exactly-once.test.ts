@@ -4,10 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { OUTBOX_INSTALL_SQL } from '../src/index.js';
-import { bridged, flush, leaseHolderPid, sendUntilReceived, startBridgeNodes, waitForBridged } from './helpers/bridge-nodes.js';
-import { createTestSchema, postgresSkipReason } from './helpers/postgres.js';
-import { dropPrefix, REDIS_URL, redisSkipReason, testPrefix } from './helpers/redis.js';
+import { OUTBOX_INSTALL_SQL } from '../../src/index.js';
+import { bridged, flush, leaseHolderPid, sendUntilReceived, startBridgeNodes, waitForBridged } from '../helpers/bridge-nodes.js';
+import { createTestSchema, postgresSkipReason } from '../helpers/postgres.js';
+import { dropPrefix, REDIS_URL, redisSkipReason, testPrefix } from '../helpers/redis.js';
 
 const pgSkip = await postgresSkipReason();
 const skip = pgSkip !== false ? pgSkip : await redisSkipReason();

@@ -15,10 +15,10 @@ import {
   type Outcome,
   type TinyServer,
   type Transport,
-} from './helpers/auth.js';
-import { startHub, waitUntil, type RunningHub } from './helpers/hub.js';
+} from '../helpers/auth.js';
+import { startHub, waitUntil, type RunningHub } from '../helpers/hub.js';
 
-// A hub reading its keys from a JWKS URL. Kept apart from security.test.ts because
+// A hub reading its keys from a JWKS URL. Kept apart from the other security suites because
 // the refetch on an unknown `kid` is rate-limited by jose's 30 s cooldown, so that
 // test has to wait it out; in its own file it runs alongside the other suites.
 

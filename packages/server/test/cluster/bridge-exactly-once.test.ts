@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { bridged, flush, leaseHolderPid, sendUntilReceived, startBridgeNodes, waitForBridged } from './helpers/bridge-nodes.js';
-import { dropPrefix, REDIS_URL, redisSkipReason, testPrefix } from './helpers/redis.js';
+import { bridged, flush, leaseHolderPid, sendUntilReceived, startBridgeNodes, waitForBridged } from '../helpers/bridge-nodes.js';
+import { dropPrefix, REDIS_URL, redisSkipReason, testPrefix } from '../helpers/redis.js';
 
 const skip = await redisSkipReason();
 const TOPIC = 'bridged';

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { afterEach, describe, it } from 'node:test';
 import type pg from 'pg';
-import { captureInstallSql, OUTBOX_INSTALL_SQL, OutboxRelay } from '../src/index.js';
-import { openSse, type Message, type SseSubscriber } from './helpers/clients.js';
-import { startHub, waitUntil, type RunningHub } from './helpers/hub.js';
-import { connectWithSearchPath, createTestSchema, postgresSkipReason, withSearchPath, DATABASE_URL, type TestSchema } from './helpers/postgres.js';
-import { HERALD_BIN } from './helpers/serve.js';
+import { captureInstallSql, OUTBOX_INSTALL_SQL, OutboxRelay } from '../../src/index.js';
+import { openSse, type Message, type SseSubscriber } from '../helpers/clients.js';
+import { startHub, waitUntil, type RunningHub } from '../helpers/hub.js';
+import { connectWithSearchPath, createTestSchema, cursor, postgresSkipReason, withSearchPath, DATABASE_URL, type TestSchema } from '../helpers/postgres.js';
+import { runHerald } from '../helpers/serve.js';
 
 // The SQL Herald installs must not depend on the search_path of the sessions that
 // write (app roles, poolers and migration tools all set their own): these tests
@@ -16,18 +15,6 @@ import { HERALD_BIN } from './helpers/serve.js';
 const skip = await postgresSkipReason();
 
 const T_DDL = 'CREATE TABLE t (id text PRIMARY KEY, v int NOT NULL)';
-
-/** Runs `herald <args>` to completion, without the settings the test process may carry. */
-function herald(args: string[]): Promise<{ code: number | null; stderr: string }> {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => key !== 'DATABASE_URL' && !key.startsWith('HERALD_')));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [HERALD_BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stderr }));
-  });
-}
 
 /** Everything that afterEach releases, whatever the test did. */
 const cleanups: Array<() => Promise<void>> = [];
@@ -69,11 +56,6 @@ const summary = (events: readonly Message[]): Array<[string, string]> => events.
 async function outboxCount(s: TestSchema): Promise<number> {
   const { rows } = await s.query<{ count: string }>('SELECT count(*)::text AS count FROM herald_outbox');
   return Number(rows[0]!.count);
-}
-
-async function cursor(s: TestSchema): Promise<string> {
-  const { rows } = await s.query<{ last_seq: string }>(`SELECT last_seq::text FROM herald_outbox_cursor WHERE name = 'relay'`);
-  return rows[0]!.last_seq;
 }
 
 /** Names of the functions in the schema and of the triggers on its tables, sorted. */
@@ -181,13 +163,13 @@ describe("Postgres SQL whatever the writer's search_path", { skip }, () => {
     ]);
     const both = withSearchPath(DATABASE_URL, `${a.schema},${b.schema}`);
 
-    const first = await herald(['pg', 'outbox', 'uninstall', '--postgres', both]);
+    const first = await runHerald(['pg', 'outbox', 'uninstall', '--postgres', both]);
     assert.equal(first.code, 0, first.stderr);
     assert.match(first.stderr, new RegExp(`uninstalled from schema "${a.schema}"`), 'the CLI says which schema it changed');
     assert.deepEqual(await installed(a), ['t'], "A's outbox, function and capture trigger are gone");
     await a.query(`INSERT INTO t (id, v) VALUES ('r1', 1)`);
     // A second uninstall finds nothing in A and must not reach B through the search_path.
-    const again = await herald(['pg', 'outbox', 'uninstall', '--postgres', both]);
+    const again = await runHerald(['pg', 'outbox', 'uninstall', '--postgres', both]);
     assert.equal(again.code, 0, again.stderr);
     assert.deepEqual(await installed(b), inB, "B's outbox is untouched");
 

@@ -5,10 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { RedisBroker } from '../src/broker/redis.js';
-import { sleep, waitUntil } from './helpers/hub.js';
-import { CuttableProxy } from './helpers/proxy.js';
-import { dropPrefix, REDIS_URL, redisSkipReason, testPrefix } from './helpers/redis.js';
+import { RedisBroker } from '../../src/broker/redis.js';
+import { sleep, waitUntil } from '../helpers/hub.js';
+import { CuttableProxy } from '../helpers/proxy.js';
+import { dropPrefix, REDIS_URL, redisSkipReason, testPrefix } from '../helpers/redis.js';
 
 const skip = await redisSkipReason();
 const TTL_MS = 600;

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { OUTBOX_INSTALL_SQL, OutboxRelay, type HubOptions } from '../src/index.js';
-import { openSse, type Message, type SseSubscriber } from './helpers/clients.js';
-import { publish, startHub, waitUntil, type RunningHub } from './helpers/hub.js';
-import { createTestSchema, postgresSkipReason, type TestSchema } from './helpers/postgres.js';
-import { startServe, stopServe, type ServeProcess } from './helpers/serve.js';
+import { OUTBOX_INSTALL_SQL, OutboxRelay, type HubOptions } from '../../src/index.js';
+import { openSse, type Message, type SseSubscriber } from '../helpers/clients.js';
+import { publish, startHub, waitUntil, type RunningHub } from '../helpers/hub.js';
+import { createTestSchema, postgresSkipReason, type TestSchema } from '../helpers/postgres.js';
+import { startServe, stopServe, type ServeProcess } from '../helpers/serve.js';
 
 // A hub with the in-memory log and --postgres refills its history from the outbox
 // when it starts, so a client resuming from an `outbox-…` id across a restart gets

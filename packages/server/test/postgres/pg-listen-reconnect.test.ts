@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pg from 'pg';
-import { PgListenBridge } from '../src/index.js';
-import { openSse } from './helpers/clients.js';
-import { sleep, startHub, waitUntil } from './helpers/hub.js';
-import { DATABASE_URL, postgresSkipReason } from './helpers/postgres.js';
-import { CuttableProxy } from './helpers/proxy.js';
+import { PgListenBridge } from '../../src/index.js';
+import { openSse } from '../helpers/clients.js';
+import { sleep, startHub, waitUntil } from '../helpers/hub.js';
+import { DATABASE_URL, postgresSkipReason } from '../helpers/postgres.js';
+import { CuttableProxy } from '../helpers/proxy.js';
 
 const skip = await postgresSkipReason();
 
