@@ -33,7 +33,7 @@ export function lossCode(loss: Loss): string | undefined {
  * this version knows, the action of its status; else of its close code. A loss
  * with none of them (a cut connection, silence, a timeout) is backed off.
  */
-export function lossAction(loss: Loss): ClientAction {
+function lossAction(loss: Loss): ClientAction {
   const code = lossCode(loss);
   if (isErrorCode(code)) return clientActionOf(code);
   if (loss.end.status !== undefined) return clientActionOfStatus(loss.end.status);

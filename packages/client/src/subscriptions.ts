@@ -5,6 +5,8 @@ import type { HeraldEvent, ResetNotice, SubscribeOptions } from './types.js';
 /** One `subscribe()` call: its patterns, callbacks and starting position. */
 export interface Subscription {
   readonly patterns: readonly string[];
+  // Any data type: each subscription's callbacks take the type its caller chose, which the registry does not track.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly options: SubscribeOptions<any>;
   /** True once the hub has confirmed it at least once; from then on it resumes from the client's last event id. */
   confirmed: boolean;

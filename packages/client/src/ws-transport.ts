@@ -3,8 +3,11 @@ import { parseHubJson, endpointUrl, type TransportFactory } from './transport.js
 /** The part of the standard `WebSocket` class the client uses (browsers, Node 22+, or the `ws` package). */
 export interface WebSocketLike {
   readonly readyState: number;
+  // `any` for the event: the DOM's handlers take `Event`, which `unknown` would make the browser's WebSocket fail to match.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   onopen: ((event: any) => void) | null;
   onmessage: ((event: { data: unknown }) => void) | null;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   onerror: ((event: any) => void) | null;
   onclose: ((event: { code: number; reason: string }) => void) | null;
   send(data: string): void;

@@ -220,7 +220,7 @@ export class Hub {
 
   // What the endpoints may use: the whole seam between the core and HTTP.
   #buildHost(access: Access): HubHost {
-    const hub = this;
+    const self = this; // the getters below run with `this` bound to the object literal
     return {
       options: this.options,
       log: this.log,
@@ -237,7 +237,7 @@ export class Hub {
         countDeliveries: (count) => this.metrics.delivered(count),
       },
       get closing() {
-        return hub.closing;
+        return self.closing;
       },
       readiness: () => ({ ready: !this.closing && this.broker.isReady(), broker: this.broker.name, closing: this.closing }),
       admit: (address) => (this.closing ? new HeraldError('shutting_down') : this.#registry.admit(address)),
@@ -258,13 +258,13 @@ export class Hub {
   }
 
   #buildSubscribeDeps(): SubscribeDeps {
-    const hub = this;
+    const self = this; // the getters below run with `this` bound to the object literal
     return {
       broker: this.broker,
       index: this.#index,
       metrics: this.metrics,
       get deliveryPaused() {
-        return hub.#deliveryPaused;
+        return self.#deliveryPaused;
       },
       takeMissedGap: (connection) => this.#takeMissedGap(connection),
     };

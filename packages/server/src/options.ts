@@ -119,7 +119,7 @@ export const HUB_DEFAULTS = {
 } as const satisfies Partial<HubOptions>;
 
 /** A zod rule for a positive integer in `unit`, with the message every option of that kind uses. */
-export const positiveInt = (unit: string) =>
+const positiveInt = (unit: string) =>
   z.number({ error: `expected a positive integer (${unit})` }).int(`expected a positive integer (${unit})`).positive(`expected a positive integer (${unit})`);
 /** A zod rule for an integer >= 0 in `unit`. */
 export const nonNegativeInt = (unit: string) =>

@@ -36,7 +36,7 @@ export type ReadResult = { ok: true; events: LogEvent[]; after: string } | { ok:
  * digit) are refused as publisher ids, so a publisher id can never be mistaken
  * for a log position on any broker.
  */
-export const RESERVED_ID = /^[0-9a-f]{10}-[0-9]/;
+const RESERVED_ID = /^[0-9a-f]{10}-[0-9]/;
 
 /** Throws `invalid_id` (appending nothing) when a draft's publisher id is reserved. */
 export function assertPublisherIds(drafts: readonly EventDraft[]): void {

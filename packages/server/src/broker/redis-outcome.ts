@@ -22,7 +22,7 @@ export function within<T>(promise: Promise<T>, ms: number): Promise<T> {
  * reply error (Redis refused it) or a command that never left this process
  * (ioredis refuses to queue while disconnected).
  */
-export function mayHaveRun(error: unknown): boolean {
+function mayHaveRun(error: unknown): boolean {
   if (!(error instanceof Error)) return true;
   if (error.name === 'ReplyError') return false;
   return !error.message.startsWith("Stream isn't writeable");

@@ -19,7 +19,7 @@ export interface LogState {
 }
 
 /** A field of a stream entry, or undefined. */
-export function fieldOf(fields: readonly string[], name: string): string | undefined {
+function fieldOf(fields: readonly string[], name: string): string | undefined {
   for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
   return undefined;
 }

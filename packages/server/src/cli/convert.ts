@@ -45,7 +45,7 @@ const CONVERSIONS: Readonly<Record<Conversion, (raw: unknown) => unknown>> = {
     try {
       return readFileSync(raw, 'utf8');
     } catch (error) {
-      throw new Error(`cannot read the key file: ${(error as Error).message}`);
+      throw new Error(`cannot read the key file: ${(error as Error).message}`, { cause: error });
     }
   },
 };

@@ -5,7 +5,7 @@ import { ConfigError } from './config-error.js';
 import { collect } from './repeatable.js';
 
 /** Where `herald pg` commands connect: --postgres, else DATABASE_URL. */
-export function databaseUrl(flag: string | undefined, env: NodeJS.ProcessEnv): string {
+function databaseUrl(flag: string | undefined, env: NodeJS.ProcessEnv): string {
   const url = flag ?? env['DATABASE_URL'];
   if (url === undefined || url === '') throw new Error('name the database with --postgres postgres://... or DATABASE_URL');
   return url;
@@ -16,7 +16,7 @@ export function databaseUrl(flag: string | undefined, env: NodeJS.ProcessEnv): s
  * (the first of the connection's search_path, where the outbox SQL installs),
  * or undefined when it printed.
  */
-export async function applySql(sql: string, options: { url?: string | undefined; print: boolean; env: NodeJS.ProcessEnv }): Promise<string | undefined> {
+async function applySql(sql: string, options: { url?: string | undefined; print: boolean; env: NodeJS.ProcessEnv }): Promise<string | undefined> {
   if (options.print) {
     process.stdout.write(`BEGIN;\n${sql.trim()}\nCOMMIT;\n`);
     return undefined;
@@ -38,7 +38,7 @@ export async function applySql(sql: string, options: { url?: string | undefined;
 }
 
 /** `--table sessions` or `--table sessions:id` (key column), with `--key` as the default key for every table. */
-export function captureTables(tables: readonly string[], key: string | undefined): CaptureTable[] {
+function captureTables(tables: readonly string[], key: string | undefined): CaptureTable[] {
   if (tables.length === 0) throw new Error('name at least one --table');
   return tables.map((spec) => {
     const [table, own] = spec.split(':') as [string, string | undefined];
@@ -49,7 +49,7 @@ export function captureTables(tables: readonly string[], key: string | undefined
 }
 
 /** SQL of `herald pg triggers`: the outbox (if missing) plus a capture trigger per table, or their removal. */
-export function triggersSql(tables: CaptureTable[], drop: boolean): string {
+function triggersSql(tables: CaptureTable[], drop: boolean): string {
   return drop ? captureDropSql(tables) : `${OUTBOX_INSTALL_SQL}\n${captureInstallSql(tables)}`;
 }
 

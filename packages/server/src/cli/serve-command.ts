@@ -42,7 +42,7 @@ export function registerServeCommand(program: Command): void {
 }
 
 /** Runs `herald serve` until SIGTERM or SIGINT, then shuts down gracefully. */
-export async function serve(flags: Record<string, unknown>): Promise<void> {
+async function serve(flags: Record<string, unknown>): Promise<void> {
   const configPath = (flags['config'] as string | undefined) ?? process.env['HERALD_CONFIG'];
   const config = loadServeConfig(flags, process.env, configPath);
   const problems = serveOptionsProblems(serveOptionsOf(config));

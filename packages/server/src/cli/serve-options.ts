@@ -9,7 +9,7 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
  * log, and which sources to start. Every duration is in milliseconds. The hub's
  * options are declared once, in options.ts; these are declared here, once.
  */
-export interface ServeOptions {
+interface ServeOptions {
   /** Port to listen on; 0 picks a free one. Default 8080. */
   port?: number;
   /** Address to listen on. Default empty: 127.0.0.1 without authentication, 0.0.0.0 with it. */

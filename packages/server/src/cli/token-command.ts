@@ -6,7 +6,7 @@ import { convertValue, toList } from './convert.js';
 import { collect } from './repeatable.js';
 
 /** Flags of `herald token`. */
-export interface TokenFlags {
+interface TokenFlags {
   sub?: string;
   subscribe?: string[];
   publish?: string[];
@@ -21,7 +21,7 @@ export interface TokenFlags {
  * Signs an HS256 development token with the hub's secret: `sub`, an `exp` from
  * `--ttl`, and the `herald` claim with subscribe and publish patterns.
  */
-export async function mintToken(flags: TokenFlags, env: NodeJS.ProcessEnv): Promise<string> {
+async function mintToken(flags: TokenFlags, env: NodeJS.ProcessEnv): Promise<string> {
   const secret = flags.secret ?? env['HERALD_JWT_SECRET'];
   if (secret === undefined || secret.length < 32) {
     throw new ConfigError('herald token needs the hub secret (32+ characters) in --secret or HERALD_JWT_SECRET');

@@ -15,7 +15,7 @@ export interface SubscriberRequest {
 }
 
 /** The answer of `/readyz`. */
-export interface Readiness {
+interface Readiness {
   /** The broker is ready and the hub is not closing. */
   ready: boolean;
   /** The broker's name (`memory`, `redis`). */

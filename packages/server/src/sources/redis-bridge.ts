@@ -29,7 +29,7 @@ export function parseBridgeMapping(text: string): BridgeMapping {
   try {
     assertTopic(mapping.topic);
   } catch (error) {
-    throw new Error(`bridge ${JSON.stringify(text)}: ${(error as Error).message}`);
+    throw new Error(`bridge ${JSON.stringify(text)}: ${(error as Error).message}`, { cause: error });
   }
   return mapping;
 }

@@ -1,9 +1,6 @@
 import type { Logger } from 'pino';
 import type { Hub } from '../hub.js';
 
-/** What an event source (Redis bridge, Postgres LISTEN, outbox relay) reports. */
-export type SourceResult = 'published' | 'malformed' | 'failed';
-
 /**
  * Counts what a source does and logs skipped input once per interval, never per
  * message: a misbehaving producer must not flood the log or crash the node.
