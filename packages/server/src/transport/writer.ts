@@ -3,7 +3,8 @@
  * time and measures and waits on that same sink, so what it counts as buffered is
  * always what it wrote (see drain.ts for why that matters). The transports differ
  * only in their frames (a `Framing`) and in their fallback; the cork per tick and
- * the drain wait are written once, here.
+ * the drain wait are written once, here (and the goodbye with its grace period
+ * once, in `Connection.close`).
  */
 import type { ControlMessage } from '@herald/protocol';
 import type { EncodeCounter, LogEvent } from '../log-event.js';
@@ -22,8 +23,11 @@ export interface Framing {
 
 /** One way of getting a connection's messages out, and of measuring what is still waiting. */
 export interface FrameSink {
+  /** Writes an event's shared frame. */
   event(event: LogEvent): void;
+  /** Writes a control message (see `Framing.control` for `position`). */
   control(message: ControlMessage, position: string | undefined): void;
+  /** Writes the heartbeat. */
   heartbeat(): void;
   /** Bytes written but not yet handed to the kernel. */
   bufferedBytes(): number;
@@ -39,25 +43,26 @@ export interface FrameStream extends DrainSource {
 }
 
 /**
- * Writes a transport's ready-made frames to one stream. With `corked`, the stream
- * is corked on the first write of a tick and uncorked at its end, so every frame
- * due in one turn of the event loop leaves in one writev (PERFORMANCE.md: the
+ * Writes a transport's ready-made frames to one stream. With `corkPerTick`, the
+ * stream is corked on the first write of a tick and uncorked at its end, so every
+ * frame due in one turn of the event loop leaves in one writev (PERFORMANCE.md: the
  * number of write syscalls decides fan-out throughput). Without, every write goes
- * out as the stream's own `write` makes it (a ServerResponse before the stream is
- * handed its socket).
+ * out as the stream's own `write` makes it: SSE's `res.write` path, which carries
+ * only what precedes `open` and the rare stream that is not chunked HTTP/1.1.
  */
 export class StreamSink implements FrameSink, Uncorkable {
   readonly #stream: FrameStream;
   readonly #framing: Framing;
   readonly #count: EncodeCounter;
-  readonly #corks: boolean;
+  readonly #corkPerTick: boolean;
   #corked = false;
 
-  constructor(stream: FrameStream, framing: Framing, count: EncodeCounter, corked: boolean) {
+  /** Writes `framing`'s frames to `stream`, corked per tick when `corkPerTick`; `count` counts first encodings. */
+  constructor(stream: FrameStream, framing: Framing, count: EncodeCounter, corkPerTick: boolean) {
     this.#stream = stream;
     this.#framing = framing;
     this.#count = count;
-    this.#corks = corked;
+    this.#corkPerTick = corkPerTick;
   }
 
   event(event: LogEvent): void {
@@ -73,7 +78,7 @@ export class StreamSink implements FrameSink, Uncorkable {
   }
 
   #write(frame: Buffer): void {
-    if (this.#corks && !this.#corked) {
+    if (this.#corkPerTick && !this.#corked) {
       this.#corked = true;
       this.#stream.cork();
       uncorkAtEndOfTick(this);
