@@ -33,7 +33,7 @@ const SOCKET_FRAMING: Framing = {
   heartbeat: httpChunk(HEARTBEAT_FRAME),
 };
 
-/** The frames every SSE connection writes: constant, so one pair serves every hub. */
+/** The frames every SSE connection writes: constant, so one pair serves every connection of every hub. */
 export interface SseSharedFrames {
   /** For `res.write`. */
   readonly response: Framing;
@@ -43,7 +43,7 @@ export interface SseSharedFrames {
 
 const SSE_FRAMES: SseSharedFrames = { response: RESPONSE_FRAMING, socket: SOCKET_FRAMING };
 
-/** The shared SSE frames. */
+/** The shared SSE frames (the constructor's default). */
 export function sseSharedFrames(): SseSharedFrames {
   return SSE_FRAMES;
 }
@@ -61,7 +61,7 @@ export class SseConnection extends Connection {
   readonly #res: ServerResponse;
   readonly #frames: SseSharedFrames;
 
-  constructor(id: string, context: ConnectionContext, principal: Principal, address: string, res: ServerResponse, frames: SseSharedFrames) {
+  constructor(id: string, context: ConnectionContext, principal: Principal, address: string, res: ServerResponse, frames: SseSharedFrames = SSE_FRAMES) {
     super(id, context, principal, address, new StreamSink(res, frames.response, context.countEncoding, false));
     this.#res = res;
     this.#frames = frames;

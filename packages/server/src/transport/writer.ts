@@ -86,7 +86,7 @@ export class StreamSink implements FrameSink, Uncorkable {
     this.#stream.write(frame);
   }
 
-  /** @internal Ends the cork started by the first write of a tick (called by cork.ts). */
+  /** Ends the cork started by the first write of a tick (cork.ts calls it). */
   uncork(): void {
     this.#corked = false;
     this.#stream.uncork();

@@ -7,7 +7,7 @@ import { Connection, type ConnectionContext } from './connection.js';
 import { WsSendSink } from './ws-fallback.js';
 import { StreamSink, type Framing } from './writer.js';
 
-/** The WebSocket frames every connection writes straight to its socket; constant, so one set serves every hub. */
+/** The WebSocket frames every connection writes straight to its socket: constant, so one set serves every connection of every hub. */
 export interface WsSharedFrames {
   readonly socket: Framing;
 }
@@ -20,7 +20,7 @@ const WS_FRAMES: WsSharedFrames = {
   },
 };
 
-/** The shared WebSocket frames. */
+/** The shared WebSocket frames (the constructor's default). */
 export function wsSharedFrames(): WsSharedFrames {
   return WS_FRAMES;
 }
@@ -53,7 +53,7 @@ export class WsConnection extends Connection {
   // Inbound message budget, made on the first message (the rate comes with it).
   #messages: TokenBucket | undefined;
 
-  constructor(id: string, context: ConnectionContext, principal: Principal, address: string, ws: WebSocket, frames: WsSharedFrames) {
+  constructor(id: string, context: ConnectionContext, principal: Principal, address: string, ws: WebSocket, frames: WsSharedFrames = WS_FRAMES) {
     const socket = rawSocketOf(ws);
     const sink = socket === undefined ? new WsSendSink(ws) : new StreamSink(socket, frames.socket, context.countEncoding, true);
     super(id, context, principal, address, sink);
