@@ -1,25 +1,23 @@
-import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { HeraldError, type ResetReason } from '@herald/protocol';
 import { pino, type Logger } from 'pino';
-import { WebSocketServer } from 'ws';
+import { Access } from './auth/access.js';
+import { PublishPolicy } from './auth/publish-policy.js';
 import type { AppendResult, Broker, BrokerStatus, EventDraft } from './broker/broker.js';
 import { MemoryBroker } from './broker/memory.js';
-import type { LogEvent } from './log-event.js';
+import { ConnectionRegistry } from './connection-registry.js';
+import type { LogEvent } from './encoding/log-event.js';
+import type { HubHost, SubscriberRequest } from './http/host.js';
+import { answerClientError } from './http/respond.js';
+import { HUB_PATHS, notFound, routeRequest } from './http/router.js';
+import { WsEndpoint } from './http/ws-endpoint.js';
 import { HubMetrics } from './metrics.js';
 import { resolveHubOptions, type HubOptions, type ResolvedHubOptions } from './options.js';
 import { parsePublishBody } from './publish-input.js';
+import { subscribe, unsubscribe, type SubscribeDeps } from './subscribe.js';
 import { SubscriptionIndex } from './subscription-index.js';
-import { Access } from './auth/access.js';
-import { ExpiryScheduler } from './auth/expiry.js';
-import { AddressCounter, RateLimiter } from './limits/rate-limiter.js';
-import type { Connection, ConnectionContext, TransportName } from './transport/connection.js';
-import { sseSharedFrames, type SseSharedFrames } from './transport/sse.js';
-import { wsSharedFrames, type WsSharedFrames } from './transport/ws.js';
-import { HUB_PATHS, notFound, routeRequest } from './http/router.js';
-import { answerClientError } from './http/respond.js';
-import { routeUpgrade } from './http/ws-endpoint.js';
+import type { Connection } from './transport/connection.js';
 
 /** An event as given to {@link Hub.publish}. */
 export interface PublishInput {
@@ -35,67 +33,47 @@ export interface PublishInput {
  * A Herald hub: the log, the subscriber connections and the HTTP and WebSocket
  * endpoints. Create it with {@link createHub}; serve it with `listen`, or embed it
  * in your own server with `handleRequest`/`middleware` and `attach`.
+ *
+ * The endpoints never see the hub: they get a host (`http/host.ts`), built here
+ * from the hub's private parts, so nothing they use is part of this class's API.
  */
 export class Hub {
   readonly options: ResolvedHubOptions;
   readonly log: Logger;
   readonly broker: Broker;
   readonly metrics: HubMetrics;
-  /** @internal */ readonly index = new SubscriptionIndex<Connection>();
-  /** @internal */ readonly wss: WebSocketServer;
-  /** @internal */ readonly sseFrames: SseSharedFrames = sseSharedFrames();
-  /** @internal */ readonly wsFrames: WsSharedFrames = wsSharedFrames();
-  /** @internal */ readonly connectionContext: ConnectionContext;
-  /** @internal Who may do what. */ readonly access: Access;
-  /** @internal Publish budget per publisher, when `publishRate` is set. */ readonly publishLimiter: RateLimiter | undefined;
-  readonly #addresses = new AddressCounter();
-  readonly #expiry: ExpiryScheduler<Connection>;
-  readonly #connections = new Set<Connection>();
-  readonly #counts: Record<TransportName, number> = { sse: 0, ws: 0 };
+  readonly #index = new SubscriptionIndex<Connection>();
+  readonly #registry: ConnectionRegistry;
+  readonly #publishPolicy: PublishPolicy;
+  readonly #host: HubHost;
+  readonly #subscribeDeps: SubscribeDeps;
+  readonly #ws: WsEndpoint;
   readonly #ownedServers = new Set<Server>();
   readonly #started: Promise<void>;
-  readonly #heartbeat: NodeJS.Timeout;
   #closing: Promise<void> | undefined;
   readonly #owned: Array<{ close(): Promise<void> }> = [];
-  #emptied: (() => void) | undefined;
   #stamp = 0;
   #current: LogEvent | undefined;
   #deliveryPaused = false;
   // Connections still opening (their replay read in flight) when this node found
-  // a gap: each gets its reset right after `connected` (see takeMissedGap).
+  // a gap: each gets its reset right after `connected` (see #takeMissedGap).
   readonly #gapWhileOpening = new Map<Connection, ResetReason>();
 
   constructor(options: HubOptions = {}) {
     this.options = resolveHubOptions(options);
-    this.access = new Access(this.options);
-    const { publishRate, publishBurst } = this.options;
-    this.publishLimiter = publishRate > 0 ? new RateLimiter(publishRate, publishBurst > 0 ? publishBurst : publishRate * 2) : undefined;
-    // One shared timer ends connections whose token expired; the client reconnects with a fresh one and resumes.
-    this.#expiry = new ExpiryScheduler((connection) => connection.close('token_expired'));
+    const access = new Access(this.options);
+    this.#publishPolicy = new PublishPolicy(access, this.options);
     this.log = this.options.logger === false ? pino({ enabled: false }) : (this.options.logger ?? pino({ name: 'herald' }));
     this.broker =
       this.options.broker ?? new MemoryBroker({ maxEvents: this.options.historySize, maxAgeMs: this.options.historyMaxAge });
+    this.#registry = new ConnectionRegistry(this.options);
     this.metrics = new HubMetrics({
-      connections: (transport) => this.#counts[transport],
-      subscriptions: () => this.index.size,
+      connections: (transport) => this.#registry.count(transport),
+      subscriptions: () => this.#index.size,
     });
-    // Compression off: it would make every frame per-connection work, and the raw
-    // writes in ws-frame.ts rely on ws writing synchronously.
-    this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: this.options.maxBodyBytes, clientTracking: false });
-    this.connectionContext = {
-      maxQueueBytes: this.options.maxQueueBytes,
-      onSlowConsumer: (connection) => {
-        this.metrics.slowConsumer();
-        this.log.warn({ connectionId: connection.id, transport: connection.transport }, 'dropped a slow consumer');
-      },
-      onClosed: (connection) => this.#forget(connection),
-      countEncoding: (transport) => this.metrics.encoded(transport),
-      countDeliveries: (count) => this.metrics.delivered(count),
-    };
-    this.#heartbeat = setInterval(() => {
-      for (const connection of this.#connections) connection.heartbeat();
-    }, this.options.heartbeatInterval);
-    this.#heartbeat.unref();
+    this.#subscribeDeps = this.#buildSubscribeDeps();
+    this.#host = this.#buildHost(access);
+    this.#ws = new WsEndpoint(this.#host);
     this.#started = this.broker.start(
       (events, gap) => {
         if (gap !== undefined) this.#resetAll(gap);
@@ -133,20 +111,14 @@ export class Hub {
     return this.#deliveryPaused;
   }
 
-  /**
-   * @internal The gap this node found while `connection` was still opening, if
-   * any, forgotten once taken: the subscribe procedure sends its resets right
-   * after `connected`, since events between its replay and the gap were missed.
-   */
-  takeMissedGap(connection: Connection): ResetReason | undefined {
-    const reason = this.#gapWhileOpening.get(connection);
-    this.#gapWhileOpening.delete(connection);
-    return reason;
-  }
-
   /** Open subscriber connections. */
   get connectionCount(): number {
-    return this.#connections.size;
+    return this.#registry.size;
+  }
+
+  /** Subscriptions held by open connections: (pattern, connection) pairs, as the `herald_subscriptions` gauge counts them. */
+  get subscriptionCount(): number {
+    return this.#index.size;
   }
 
   /**
@@ -154,16 +126,7 @@ export class Hub {
    * POST /publish validates. Resolves once the log holds the events.
    */
   async publish(input: PublishInput | PublishInput[]): Promise<AppendResult[]> {
-    return this.append(parsePublishBody(input, this.options.maxEventBytes));
-  }
-
-  /** @internal Appends validated drafts. */
-  async append(drafts: EventDraft[]): Promise<AppendResult[]> {
-    if (this.closing) throw new HeraldError('shutting_down');
-    await this.#started;
-    const results = await this.broker.append(drafts);
-    this.metrics.published(results.filter((r) => !r.duplicate).length);
-    return results;
+    return this.#append(parsePublishBody(input, this.options.maxEventBytes));
   }
 
   /**
@@ -172,7 +135,7 @@ export class Hub {
    * a `node:http` server and inside Fastify routes (`reply.hijack()` first).
    */
   handleRequest(req: IncomingMessage, res: ServerResponse): boolean {
-    return routeRequest(this, req, res);
+    return routeRequest(this.#host, req, res);
   }
 
   /** Connect/Express middleware: handles the hub's paths, calls `next()` for the rest. */
@@ -184,7 +147,7 @@ export class Hub {
 
   /** Handles a WebSocket upgrade for `<basePath>/ws`; returns false for other paths. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
-    return routeUpgrade(this, req, socket, head);
+    return this.#ws.handleUpgrade(req, socket, head);
   }
 
   /**
@@ -231,35 +194,6 @@ export class Hub {
     this.#owned.push(resource);
   }
 
-  /** @internal Admits a new connection from `address`, or says why not. */
-  admit(address: string): HeraldError | undefined {
-    if (this.closing) return new HeraldError('shutting_down');
-    if (this.#connections.size >= this.options.maxConnections) return new HeraldError('too_many_connections');
-    const perAddress = this.options.maxConnectionsPerIp;
-    if (perAddress > 0 && this.#addresses.count(address) >= perAddress) {
-      return new HeraldError('too_many_connections_from_ip', `this address already holds ${perAddress} connections`);
-    }
-    return undefined;
-  }
-
-  /** @internal A new connection id. */
-  newConnectionId(): string {
-    return randomUUID();
-  }
-
-  /** @internal Tracks an open connection. */
-  register(connection: Connection): void {
-    this.#connections.add(connection);
-    this.#counts[connection.transport]++;
-    this.#addresses.add(connection.address);
-    this.#expiry.set(connection, connection.principal.expiresAt);
-  }
-
-  /** @internal Moves a connection's expiry after a token refresh. */
-  reschedule(connection: Connection): void {
-    this.#expiry.set(connection, connection.principal.expiresAt);
-  }
-
   /**
    * Stops the hub: refuses new connections and publishes, tells every client to
    * come back after a random delay within `shutdownJitter` (so they do not all
@@ -271,42 +205,107 @@ export class Hub {
   }
 
   async #shutdown(): Promise<void> {
-    clearInterval(this.#heartbeat);
-    this.#expiry.stop();
+    this.#registry.stop();
     for (const server of this.#ownedServers) server.close();
     await Promise.allSettled(this.#owned.map((resource) => resource.close()));
     const jitter = this.options.shutdownJitter;
-    for (const connection of this.#connections) connection.close('shutting_down', Math.floor(Math.random() * (jitter + 1)));
-    await this.#waitForConnections(this.options.shutdownTimeout);
-    for (const connection of this.#connections) connection.destroy();
+    for (const connection of this.#registry) connection.close('shutting_down', Math.floor(Math.random() * (jitter + 1)));
+    await this.#registry.drain(this.options.shutdownTimeout);
+    for (const connection of this.#registry) connection.destroy();
     for (const server of this.#ownedServers) server.closeAllConnections();
-    this.wss.close();
+    this.#ws.close();
     await this.broker.close();
     this.log.info('hub closed');
   }
 
-  #waitForConnections(timeoutMs: number): Promise<void> {
-    if (this.#connections.size === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, timeoutMs);
-      const self = this;
-      function done(): void {
-        clearTimeout(timer);
-        self.#emptied = undefined;
-        resolve();
-      }
-      this.#emptied = done;
-    });
+  // What the endpoints may use: the whole seam between the core and HTTP.
+  #buildHost(access: Access): HubHost {
+    const hub = this;
+    return {
+      options: this.options,
+      log: this.log,
+      metrics: this.metrics,
+      access,
+      connectionContext: {
+        maxQueueBytes: this.options.maxQueueBytes,
+        onSlowConsumer: (connection) => {
+          this.metrics.slowConsumer();
+          this.log.warn({ connectionId: connection.id, transport: connection.transport }, 'dropped a slow consumer');
+        },
+        onClosed: (connection) => this.#forget(connection),
+        countEncoding: (transport) => this.metrics.encoded(transport),
+        countDeliveries: (count) => this.metrics.delivered(count),
+      },
+      get closing() {
+        return hub.closing;
+      },
+      readiness: () => ({ ready: !this.closing && this.broker.isReady(), broker: this.broker.name, closing: this.closing }),
+      admit: (address) => (this.closing ? new HeraldError('shutting_down') : this.#registry.admit(address)),
+      openSubscriber: (connection, request) => this.#openSubscriber(connection, request),
+      subscribe: (connection, { topics, since, filter }, announce) => subscribe(this.#subscribeDeps, connection, topics, since, announce, filter),
+      unsubscribe: (connection, topics) => unsubscribe(this.#subscribeDeps, connection, topics),
+      publishAs: (principal, drafts) => {
+        this.#publishPolicy.authorize(principal, drafts);
+        return this.#append(drafts);
+      },
+      refreshToken: async (connection, token) => {
+        const { principal, revoked } = await access.reauthorize(connection.principal, token, [...connection.topics]);
+        connection.principal = principal;
+        this.#registry.reschedule(connection);
+        return revoked.length === 0 ? [] : unsubscribe(this.#subscribeDeps, connection, revoked);
+      },
+    };
+  }
+
+  #buildSubscribeDeps(): SubscribeDeps {
+    const hub = this;
+    return {
+      broker: this.broker,
+      index: this.#index,
+      metrics: this.metrics,
+      get deliveryPaused() {
+        return hub.#deliveryPaused;
+      },
+      takeMissedGap: (connection) => this.#takeMissedGap(connection),
+    };
+  }
+
+  // The one place a subscriber connection opens, for SSE and WebSocket alike:
+  // admitted before (by the endpoint, which then built the connection), it is
+  // registered, subscribed, and started by `connected` once the outcome is known.
+  async #openSubscriber(connection: Connection, { topics, since, filter }: SubscriberRequest): Promise<void> {
+    // Gone already (the client left during the handshake): nothing to track.
+    if (connection.closed) return;
+    this.#registry.register(connection);
+    await subscribe(this.#subscribeDeps, connection, topics, since, ({ resumed, reset, lastEventId }) => {
+      const connected = { type: 'connected' as const, connectionId: connection.id, heartbeat: this.options.heartbeatInterval, resumed, lastEventId };
+      // After a reset the position is the last reset's `id:` instead (see SubscribeOutcome.lastEventId).
+      connection.start(connected, reset === undefined ? lastEventId : undefined);
+    }, filter);
+  }
+
+  // Appends validated drafts: the in-process `publish` and `publishAs` both end here.
+  async #append(drafts: EventDraft[]): Promise<AppendResult[]> {
+    if (this.closing) throw new HeraldError('shutting_down');
+    await this.#started;
+    const results = await this.broker.append(drafts);
+    this.metrics.published(results.filter((r) => !r.duplicate).length);
+    return results;
+  }
+
+  // The gap this node found while `connection` was still opening, if any,
+  // forgotten once taken: the subscribe procedure sends its resets right after
+  // `connected`, since events between its replay and the gap were missed.
+  #takeMissedGap(connection: Connection): ResetReason | undefined {
+    const reason = this.#gapWhileOpening.get(connection);
+    this.#gapWhileOpening.delete(connection);
+    return reason;
   }
 
   #forget(connection: Connection): void {
-    if (!this.#connections.delete(connection)) return;
-    this.#counts[connection.transport]--;
-    this.#addresses.remove(connection.address);
-    this.#expiry.delete(connection);
+    if (!this.#registry.forget(connection)) return;
     this.#gapWhileOpening.delete(connection);
-    for (const pattern of connection.topics) this.index.remove(pattern, connection);
-    if (this.#connections.size === 0) this.#emptied?.();
+    for (const pattern of connection.topics) this.#index.remove(pattern, connection);
   }
 
   // One visitor for every dispatch (no closure per event): it reads the event and
@@ -324,7 +323,7 @@ export class Hub {
   // gap before the events that follow it, and before it reports `available`).
   #resetAll(reason: ResetReason): void {
     this.log.error({ reason }, 'this node missed events from the log; sending reset to every subscriber');
-    for (const connection of this.#connections) {
+    for (const connection of this.#registry) {
       // A connection still opening may have read the log only up to before the
       // gap: it gets its resets right after `connected` (subscribe.ts).
       if (!connection.started) {
@@ -347,7 +346,7 @@ export class Hub {
     this.#deliveryPaused = paused;
     if (paused) this.log.warn('the event log is unavailable; delivery paused');
     else this.log.info('the event log is available; delivery resumed');
-    for (const connection of this.#connections) {
+    for (const connection of this.#registry) {
       if (!connection.started) continue;
       connection.sendControl(paused ? { type: 'paused', reason: 'log_unavailable' } : { type: 'resumed' });
     }
@@ -357,7 +356,7 @@ export class Hub {
     for (const event of events) {
       this.#current = event;
       this.#stamp++;
-      this.index.forEachMatch(event.topic, this.#visit);
+      this.#index.forEachMatch(event.topic, this.#visit);
     }
     this.#current = undefined;
     const last = events[events.length - 1];

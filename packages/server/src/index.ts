@@ -4,10 +4,9 @@ export type { Broker, BrokerStatus, EventDraft, AppendResult, ReadResult, Status
 export { LEASE_TTL_MS, type Lease, type LeaseOptions } from './broker/broker.js';
 export { MemoryBroker, type MemoryBrokerOptions, type RestoredEvent } from './broker/memory.js';
 export { RedisBroker, type RedisBrokerOptions } from './broker/redis.js';
-export { RedisBridge, parseBridgeMapping, type BridgeMapping, type RedisBridgeOptions } from './redis-bridge.js';
-export { OutboxRelay, type OutboxRelayOptions } from './pg/relay.js';
-export { PgListenBridge, type PgListenOptions } from './pg/listen.js';
-export { OUTBOX_INSTALL_SQL, OUTBOX_UNINSTALL_SQL, captureInstallSql, captureDropSql, type CaptureTable } from './pg/sql.js';
-export { LogEvent } from './log-event.js';
-export { SubscriptionIndex } from './subscription-index.js';
+export { RedisBridge, parseBridgeMapping, type BridgeMapping, type RedisBridgeOptions } from './sources/redis-bridge.js';
+export { OutboxRelay, type OutboxRelayOptions } from './sources/pg-relay.js';
+export { PgListenBridge, type PgListenOptions } from './sources/pg-listen.js';
+export { OUTBOX_INSTALL_SQL, OUTBOX_UNINSTALL_SQL, captureInstallSql, captureDropSql, type CaptureTable } from './sources/pg-sql.js';
+export { LogEvent } from './encoding/log-event.js';
 export * from '@herald/protocol';

@@ -118,12 +118,23 @@ export const HUB_DEFAULTS = {
   requestTimeout: 30_000,
 } as const satisfies Partial<HubOptions>;
 
-const positiveInt = (unit: string) =>
+/** A zod rule for a positive integer in `unit`, with the message every option of that kind uses. */
+export const positiveInt = (unit: string) =>
   z.number({ error: `expected a positive integer (${unit})` }).int(`expected a positive integer (${unit})`).positive(`expected a positive integer (${unit})`);
-const nonNegativeInt = (unit: string) =>
+/** A zod rule for an integer >= 0 in `unit`. */
+export const nonNegativeInt = (unit: string) =>
   z.number({ error: `expected an integer >= 0 (${unit})` }).int(`expected an integer >= 0 (${unit})`).nonnegative(`expected an integer >= 0 (${unit})`);
+// A claim value the hub compares with a token's: a control character there is a typo or a pasted newline, never a real aud or iss.
+const claimText = z
+  .string({ error: 'expected a string' })
+  .min(1, 'expected a non-empty string')
+  .regex(/^[^\0-\x1f\x7f]*$/, 'expected a string without control characters');
 
-const schema = z
+/**
+ * The one validator of every option: `createHub` and the `herald serve` command both check values with it
+ * (the command first converts "25s" and "64KiB" into numbers). Not part of the package's exports.
+ */
+export const hubOptionsSchema = z
   .object({
     broker: z.custom<Broker>(
       (value) => typeof value === 'object' && value !== null && typeof (value as Broker).append === 'function',
@@ -148,19 +159,22 @@ const schema = z
       error: 'expected a pino logger or false',
     }),
     jwtSecret: z.string({ error: 'expected a string' }).min(32, 'expected at least 32 characters (HS256 needs 256 bits)'),
-    jwtPublicKey: z.string({ error: 'expected PEM text' }).regex(/-----BEGIN PUBLIC KEY-----/, 'expected PEM text of a public key'),
-    jwksUrl: z.url({ error: 'expected an http(s) URL' }),
+    jwtPublicKey: z
+      .string({ error: 'expected PEM text' })
+      .regex(/-----BEGIN PUBLIC KEY-----/, 'expected PEM text of a public key (-----BEGIN PUBLIC KEY-----)'),
+    // z.url alone accepts file: and data: URLs; keys and answers are only ever fetched over HTTP.
+    jwksUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
     jwtAlgorithms: z.array(z.enum(['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']), {
       error: 'expected a list of JWS algorithms such as ["RS256"] ("none" is never allowed)',
     }),
-    jwtAudience: z.string({ error: 'expected a string' }).min(1),
-    jwtIssuer: z.string({ error: 'expected a string' }).min(1),
+    jwtAudience: claimText,
+    jwtIssuer: claimText,
     jwtClockSkew: nonNegativeInt('milliseconds'),
     tokenCookie: z.string({ error: 'expected a cookie name' }).regex(/^[A-Za-z0-9_\-.]+$/, 'expected a cookie name of letters, digits and _-.'),
     publicTopics: z.array(z.string().refine(isTopicPattern, 'expected topic patterns'), { error: 'expected a list of topic patterns' }),
     publishKeys: z.array(z.string().min(16, 'expected keys of at least 16 characters'), { error: 'expected a list of keys' }),
     authorize: z.custom<AuthorizeFunction>((v) => typeof v === 'function', 'expected a function ({sub, claims, topics}) => boolean'),
-    authorizeUrl: z.url({ error: 'expected an http(s) URL' }),
+    authorizeUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
     authorizeTimeout: positiveInt('milliseconds'),
     authorizeCacheTtl: nonNegativeInt('milliseconds'),
     allowedOrigins: z.array(z.string().regex(/^(\*|https?:\/\/[^/\s]+)$/, 'expected origins such as https://app.example.com, or *'), {
@@ -197,7 +211,7 @@ export function resolveHubOptions(input: unknown): ResolvedHubOptions {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new HubOptionsError([{ option: '', problem: `options must be an object, got ${describe(input)}` }]);
   }
-  const result = schema.safeParse(input);
+  const result = hubOptionsSchema.safeParse(input);
   if (!result.success) {
     throw new HubOptionsError(
       result.error.issues.map((issue) => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ReadResult } from '../src/broker/broker.js';
 import { MemoryBroker, type MemoryBrokerOptions, type RestoredEvent } from '../src/broker/memory.js';
-import type { LogEvent } from '../src/log-event.js';
+import type { LogEvent } from '../src/encoding/log-event.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { HeraldError, type ErrorCode } from '@herald/protocol';
 import type { EventDraft, ReadResult } from '../src/broker/broker.js';
 import { MemoryBroker, type MemoryBrokerOptions } from '../src/broker/memory.js';
-import type { LogEvent } from '../src/log-event.js';
+import type { LogEvent } from '../src/encoding/log-event.js';
 
 const T0 = Date.UTC(2024, 0, 1, 12, 0, 0);
 

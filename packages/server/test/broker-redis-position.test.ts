@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { RedisBroker } from '../src/broker/redis.js';
-import type { LogEvent } from '../src/log-event.js';
+import type { LogEvent } from '../src/encoding/log-event.js';
 import { waitUntil } from './helpers/hub.js';
 import { dropPrefix, REDIS_URL, redisSkipReason, testPrefix } from './helpers/redis.js';
 

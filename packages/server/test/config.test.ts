@@ -4,7 +4,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ConfigError, hubOptionsOf, loadServeConfig, SERVE_DEFAULTS, SETTINGS, type ServeConfig } from '../src/config.js';
+import { ConfigError } from '../src/cli/config-error.js';
+import { hubOptionsOf, loadServeConfig } from '../src/cli/load-config.js';
+import { SERVE_DEFAULTS, SETTINGS, type ServeConfig } from '../src/cli/settings.js';
 import { createHub } from '../src/hub.js';
 import { HUB_DEFAULTS, resolveHubOptions, type HubOptions } from '../src/options.js';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { serializeEnvelope, sseEventFrame, type Envelope } from '@herald/protocol';
-import { encodeTextFrameFallback } from '../src/ws-frame.js';
+import { encodeTextFrameFallback } from '../src/encoding/ws-frame.js';
 import { parseSseFrames, rawGet } from './helpers/clients.js';
 import { metric, publish, startHub, waitUntil, type RunningHub } from './helpers/hub.js';
 import { RawWsClient } from './helpers/raw-ws.js';

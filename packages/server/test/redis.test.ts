@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { RedisBroker } from '../src/broker/redis.js';
-import { RedisBridge } from '../src/redis-bridge.js';
+import { RedisBridge } from '../src/sources/redis-bridge.js';
 import { openSse, WsSubscriber } from './helpers/clients.js';
 import { metric, publish, sleep, startHub, waitUntil, type RunningHub } from './helpers/hub.js';
 import { CuttableProxy } from './helpers/proxy.js';

@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { describe, it } from 'node:test';
-import { ERRORS, type ControlMessage } from '@herald/protocol';
+import { encodeControl, ERRORS, type ControlMessage } from '@herald/protocol';
 import type { WebSocket } from 'ws';
-import { LogEvent } from '../src/log-event.js';
+import { LogEvent } from '../src/encoding/log-event.js';
 import type { ConnectionContext } from '../src/transport/connection.js';
-import { SseConnection, sseSharedFrames } from '../src/transport/sse.js';
-import { StreamSink } from '../src/transport/writer.js';
-import { WsConnection, wsSharedFrames } from '../src/transport/ws.js';
+import { SseConnection } from '../src/transport/sse.js';
+import { StreamSink, type Framing } from '../src/transport/writer.js';
+import { WsConnection } from '../src/transport/ws.js';
 
 /**
  * The write path (transport/writer.ts and the Connection base) against fake
@@ -79,7 +79,7 @@ class FakeResponse extends FakeStream {
   }
 }
 
-type PrincipalArg = ConstructorParameters<typeof WsConnection>[2];
+type PrincipalArg = ConstructorParameters<typeof WsConnection>[1];
 const principal = { kind: 'open', rateKey: 'test' } as unknown as PrincipalArg;
 
 function context(): ConnectionContext {
@@ -90,6 +90,13 @@ function event(n: number): LogEvent {
   return new LogEvent({ id: `e${n}`, topic: 't', type: 'message', data: { n }, timestamp: '2026-01-01T00:00:00.000Z' }, String(n).padStart(8, '0'), 0);
 }
 
+// A framing of the test's own, so StreamSink is tested apart from either transport.
+const framing: Framing = {
+  event: (event) => Buffer.from(event.json),
+  control: (message) => Buffer.from(encodeControl(message)),
+  heartbeat: Buffer.from('heartbeat'),
+};
+
 const nextTick = (): Promise<void> => new Promise((resolve) => process.nextTick(resolve));
 
 function goodbye(code: 'shutting_down', retryAfter: number): ControlMessage {
@@ -99,7 +106,7 @@ function goodbye(code: 'shutting_down', retryAfter: number): ControlMessage {
 describe('StreamSink', () => {
   it('corks each stream on its first write of a tick and uncorks them all at its end', async () => {
     const streams = [new FakeStream(), new FakeStream()];
-    const sinks = streams.map((stream) => new StreamSink(stream, wsSharedFrames().socket, () => {}, true));
+    const sinks = streams.map((stream) => new StreamSink(stream, framing, () => {}, true));
     for (const sink of sinks) for (let n = 0; n < 3; n++) sink.event(event(n));
     assert.deepEqual(streams.map((s) => [s.corks, s.uncorks, s.writes.length]), [[1, 0, 3], [1, 0, 3]]);
     await nextTick();
@@ -110,13 +117,13 @@ describe('StreamSink', () => {
 
   it('without corking, writes go out as the stream makes them', () => {
     const stream = new FakeStream();
-    new StreamSink(stream, sseSharedFrames().response, () => {}, false).event(event(1));
+    new StreamSink(stream, framing, () => {}, false).event(event(1));
     assert.deepEqual([stream.corks, stream.writes.length], [0, 1]);
   });
 
   it('waits for drain on the stream it writes to, and only when one is due', async () => {
     const stream = new FakeStream();
-    const sink = new StreamSink(stream, wsSharedFrames().socket, () => {}, true);
+    const sink = new StreamSink(stream, framing, () => {}, true);
     await sink.drained();
     stream.writableLength = 100;
     stream.writableNeedDrain = true;
@@ -133,7 +140,7 @@ describe('StreamSink', () => {
 describe('WebSocket connection without a visible socket (ws.send fallback)', () => {
   function open(): { ws: FakeWs; connection: WsConnection } {
     const ws = new FakeWs();
-    return { ws, connection: new WsConnection('c1', context(), principal, '127.0.0.1', ws as unknown as WebSocket, wsSharedFrames()) };
+    return { ws, connection: new WsConnection(context(), principal, '127.0.0.1', ws as unknown as WebSocket) };
   }
 
   it('sends events as their JSON and control messages encoded, through ws.send', () => {
@@ -195,14 +202,15 @@ describe('WebSocket connection without a visible socket (ws.send fallback)', () 
 describe('SSE connection', () => {
   function open(): { res: FakeResponse; connection: SseConnection } {
     const res = new FakeResponse();
-    return { res, connection: new SseConnection('c1', context(), principal, '127.0.0.1', res as unknown as ServerResponse, sseSharedFrames()) };
+    return { res, connection: new SseConnection(context(), principal, '127.0.0.1', res as unknown as ServerResponse, 2000) };
   }
 
-  it('writes through the response until open, then HTTP chunks straight to its socket', async () => {
+  it('writes through the response until connected is written, then HTTP chunks straight to its socket', async () => {
     const { res, connection } = open();
     connection.sendControl({ type: 'resumed' });
     assert.equal(res.writes[0]!.toString(), 'data: {"type":"resumed"}\n\n');
-    connection.open(2000, { type: 'resumed' }, undefined);
+    connection.start({ type: 'resumed' }, undefined);
+    assert.equal(res.writes[1]!.toString(), 'retry: 2000\ndata: {"type":"resumed"}\n\n');
     const live = event(1);
     connection.deliver(live);
     connection.sendControl({ type: 'resumed' }, live.position);

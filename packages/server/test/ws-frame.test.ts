@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import WebSocket, * as wsModule from 'ws';
-import { encodeTextFrame, encodeTextFrameFallback } from '../src/ws-frame.js';
+import { encodeTextFrame, encodeTextFrameFallback } from '../src/encoding/ws-frame.js';
 
 const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const LENGTHS = [0, 1, 125, 126, 127, 65535, 65536, 70000] as const;

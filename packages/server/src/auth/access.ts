@@ -51,6 +51,26 @@ export interface AccessSettings {
 
 const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
 
+/** Which verbs need a credential under these settings; neither means the hub is open. */
+export interface Authentication {
+  /** Subscribing needs a token (public topics excepted): a JWT key is configured. */
+  subscribe: boolean;
+  /** Publishing needs a token with publish rights or a publish key. */
+  publish: boolean;
+}
+
+/** Which verbs need a credential under `settings` (the CLI reads it to pick the default listen address). */
+export function authenticationOf(settings: Pick<AccessSettings, 'jwtSecret' | 'jwtPublicKey' | 'jwksUrl' | 'publishKeys'>): Authentication {
+  const jwt = [settings.jwtSecret, settings.jwtPublicKey, settings.jwksUrl].some((v) => v !== undefined && v !== '');
+  return { subscribe: jwt, publish: jwt || settings.publishKeys.length > 0 };
+}
+
+/** A refreshed principal and the held patterns it no longer allows. */
+export interface Reauthorization {
+  principal: Principal;
+  revoked: string[];
+}
+
 /**
  * Decides who a request is and what it may do. Subscriptions need a token when a
  * JWT key is configured (public topics excepted); publishing needs a token with
@@ -58,7 +78,7 @@ const digest = (value: string): Buffer => createHash('sha256').update(value).dig
  * is open, which is why it then listens on loopback unless told otherwise.
  */
 export class Access {
-  readonly verifier: TokenVerifier | undefined;
+  readonly #verifier: TokenVerifier | undefined;
   readonly subscribeAuth: boolean;
   readonly publishAuth: boolean;
   readonly #settings: AccessSettings;
@@ -67,8 +87,8 @@ export class Access {
 
   constructor(settings: AccessSettings) {
     this.#settings = settings;
-    const jwt = [settings.jwtSecret, settings.jwtPublicKey, settings.jwksUrl].some((v) => v !== undefined && v !== '');
-    this.verifier = jwt
+    const { subscribe: jwt, publish } = authenticationOf(settings);
+    this.#verifier = jwt
       ? new TokenVerifier({
           ...(settings.jwtSecret ? { secret: settings.jwtSecret } : {}),
           ...(settings.jwtPublicKey ? { publicKey: settings.jwtPublicKey } : {}),
@@ -86,7 +106,7 @@ export class Access {
       throw new TypeError('herald: an authorize hook needs a JWT key (jwtSecret, jwtPublicKey or jwksUrl) to know who is asking');
     }
     this.subscribeAuth = jwt;
-    this.publishAuth = jwt || settings.publishKeys.length > 0;
+    this.publishAuth = publish;
     // Compared as digests so every comparison takes the same time whatever the key length.
     this.#keys = settings.publishKeys.map(digest);
     this.#hook =
@@ -110,8 +130,8 @@ export class Access {
     if (keyIndex >= 0) return untokened('key', new Rights([], ['**']), credential.source, `key:${keyIndex}`);
     // Not a key, and no tokens on this hub: treat it as no credential, so a stray
     // cookie or query token cannot break subscriptions that need none.
-    if (this.verifier === undefined) return untokened('anonymous', Rights.NONE, undefined, byAddress);
-    const { claims, expiresAt } = await this.verifier.verify(credential.value);
+    if (this.#verifier === undefined) return untokened('anonymous', Rights.NONE, undefined, byAddress);
+    const { claims, expiresAt } = await this.#verifier.verify(credential.value);
     const sub = typeof claims.sub === 'string' ? claims.sub : undefined;
     return {
       kind: 'token',
@@ -126,8 +146,8 @@ export class Access {
 
   /** Verifies a token given on a live connection (WebSocket `refresh`) and returns the principal it grants. */
   async refresh(previous: Principal, token: string): Promise<Principal> {
-    if (this.verifier === undefined) throw new HeraldError('invalid_request', 'this hub does not use tokens');
-    const { claims, expiresAt } = await this.verifier.verify(token);
+    if (this.#verifier === undefined) throw new HeraldError('invalid_request', 'this hub does not use tokens');
+    const { claims, expiresAt } = await this.#verifier.verify(token);
     const sub = typeof claims.sub === 'string' ? claims.sub : undefined;
     if (previous.kind === 'token' && sub !== previous.sub) {
       throw new HeraldError('forbidden', 'a refreshed token must be for the same subject');
@@ -141,6 +161,24 @@ export class Access {
       expiresAt,
       rateKey: sub === undefined ? previous.rateKey : `sub:${sub}`,
     };
+  }
+
+  /**
+   * Verifies a fresh token for a live connection holding `held` and says which of
+   * those patterns the new principal (or the authorization hook) no longer allows.
+   * The hook answers for the guarded set as a whole; public topics never depend on it.
+   */
+  async reauthorize(previous: Principal, token: string, held: readonly string[]): Promise<Reauthorization> {
+    const principal = await this.refresh(previous, token);
+    const revoked = new Set(this.refusedPatterns(principal, held));
+    const guarded = held.filter((topic) => !revoked.has(topic) && !this.isPublic(topic));
+    if (guarded.length > 0) {
+      await this.checkSubscribe(principal, guarded).catch((error: unknown) => {
+        if (!(error instanceof HeraldError) || error.code !== 'forbidden') throw error;
+        for (const topic of guarded) revoked.add(topic);
+      });
+    }
+    return { principal, revoked: [...revoked] };
   }
 
   /** The subset of `patterns` a principal may not subscribe to (public topics and rights considered). */

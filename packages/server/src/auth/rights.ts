@@ -9,7 +9,7 @@ const SEGMENT = /^[A-Za-z0-9\-_.~:@=+]+$/;
  * (`user/{sub}`, `role/{role}`). A pattern whose placeholder names a missing
  * claim, or a value that is not one plain segment, is dropped: fail closed.
  */
-export function expandPatterns(patterns: unknown, claims: Record<string, unknown>): string[] {
+function expandPatterns(patterns: unknown, claims: Record<string, unknown>): string[] {
   if (!Array.isArray(patterns)) return [];
   const expanded: string[] = [];
   for (const pattern of patterns) {

@@ -1,5 +1,5 @@
 import { HeraldError, type ResetReason } from '@herald/protocol';
-import type { LogEvent } from '../log-event.js';
+import type { LogEvent } from '../encoding/log-event.js';
 
 /** An event as a publisher hands it to the log, already validated. */
 export interface EventDraft {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { HeraldError } from '@herald/protocol';
-import { LogEvent } from '../log-event.js';
+import { LogEvent } from '../encoding/log-event.js';
 import {
   assertPublisherIds,
   type AppendResult,

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { HeraldError, type Envelope } from '@herald/protocol';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
-import { LogEvent } from '../log-event.js';
+import { LogEvent } from '../encoding/log-event.js';
 import {
   assertPublisherIds,
   type AppendResult,

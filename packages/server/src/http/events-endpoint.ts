@@ -1,9 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeraldError } from '@herald/protocol';
 import { clientAddress } from '../auth/credentials.js';
-import type { Hub } from '../hub.js';
-import { subscribe } from '../subscribe.js';
 import { SSE_HEADERS, SseConnection } from '../transport/sse.js';
+import type { HubHost } from './host.js';
 import { readFilter, readPosition, readTopics } from './query.js';
 import { sendError } from './respond.js';
 
@@ -12,43 +11,34 @@ import { sendError } from './respond.js';
  * when given. Every refusal (bad input, credentials, rights, limits) is a JSON
  * error with its status before the stream starts.
  */
-export function handleEvents(hub: Hub, req: IncomingMessage, res: ServerResponse, url: URL): void {
-  open(hub, req, res, url).catch((error: unknown) => {
+export function handleEvents(host: HubHost, req: IncomingMessage, res: ServerResponse, url: URL): void {
+  open(host, req, res, url).catch((error: unknown) => {
     const heraldError = error instanceof HeraldError ? error : new HeraldError('internal_error');
-    if (!(error instanceof HeraldError)) hub.log.error({ err: error }, 'could not open an SSE stream');
-    hub.metrics.rejected(heraldError.code);
+    if (!(error instanceof HeraldError)) host.log.error({ err: error }, 'could not open an SSE stream');
+    host.metrics.rejected(heraldError.code);
     if (!res.headersSent) sendError(res, heraldError);
   });
 }
 
-async function open(hub: Hub, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-  const topics = readTopics(url, hub.options.maxTopicsPerConnection, true);
+async function open(host: HubHost, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  const topics = readTopics(url, host.options.maxTopicsPerConnection, true);
   const since = readSince(req, url);
   const filter = readFilter(url, topics);
-  const address = clientAddress(req, hub.options.trustProxy);
-  const principal = await hub.access.identify(req, url, address);
-  await hub.access.checkSubscribe(principal, topics);
-  const refusal = hub.admit(address);
+  const address = clientAddress(req, host.options.trustProxy);
+  const principal = await host.access.identify(req, url, address);
+  await host.access.checkSubscribe(principal, topics);
+  const refusal = host.admit(address);
   if (refusal !== undefined) throw refusal;
   if (req.destroyed) return;
   req.socket.setNoDelay(true);
   req.socket.setKeepAlive(true);
   res.writeHead(200, SSE_HEADERS);
-  const connection = new SseConnection(hub.newConnectionId(), hub.connectionContext, principal, address, res, hub.sseFrames);
-  hub.register(connection);
-  hub.log.debug({ connectionId: connection.id, sub: principal.sub, topics }, 'SSE subscriber connected');
+  const connection = new SseConnection(host.connectionContext, principal, address, res, host.options.sseRetry);
+  host.log.debug({ connectionId: connection.id, sub: principal.sub, topics }, 'SSE subscriber connected');
   try {
-    await subscribe(hub, connection, topics, since, ({ resumed, reset, lastEventId }) => {
-      connection.open(hub.options.sseRetry, {
-        type: 'connected',
-        connectionId: connection.id,
-        heartbeat: hub.options.heartbeatInterval,
-        resumed,
-        lastEventId,
-      }, reset === undefined ? lastEventId : undefined);
-    }, filter);
+    await host.openSubscriber(connection, { topics, since, filter });
   } catch (error) {
-    hub.log.error({ err: error, connectionId: connection.id }, 'could not start an SSE subscription');
+    host.log.error({ err: error, connectionId: connection.id }, 'could not start an SSE subscription');
     connection.close(error instanceof HeraldError ? error.code : 'internal_error');
   }
 }

@@ -1,12 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeraldError } from '@herald/protocol';
-import type { Hub } from '../hub.js';
-import { demoPage } from '../demo.js';
+import { demoPage } from './demo.js';
 import { handleEvents } from './events-endpoint.js';
+import type { HubHost } from './host.js';
 import { handlePublish } from './publish-endpoint.js';
 import { sendError, sendJson } from './respond.js';
 
-type Handler = (hub: Hub, req: IncomingMessage, res: ServerResponse, url: URL) => void;
+type Handler = (host: HubHost, req: IncomingMessage, res: ServerResponse, url: URL) => void;
 
 interface Route {
   method: 'GET' | 'POST';
@@ -21,26 +21,26 @@ const ROUTES: Record<string, Route> = {
   '/ws': {
     method: 'GET',
     stream: true,
-    handle: (_hub, _req, res) => sendError(res, new HeraldError('upgrade_required', 'GET /ws needs a WebSocket upgrade'), { Upgrade: 'websocket' }),
+    handle: (_host, _req, res) => sendError(res, new HeraldError('upgrade_required', 'GET /ws needs a WebSocket upgrade'), { Upgrade: 'websocket' }),
   },
-  '/healthz': { method: 'GET', handle: (_hub, _req, res) => sendJson(res, 200, { status: 'ok' }) },
+  '/healthz': { method: 'GET', handle: (_host, _req, res) => sendJson(res, 200, { status: 'ok' }) },
   '/readyz': {
     method: 'GET',
-    handle: (hub, _req, res) => {
-      const ready = !hub.closing && hub.broker.isReady();
-      sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not_ready', broker: hub.broker.name, closing: hub.closing });
+    handle: (host, _req, res) => {
+      const { ready, broker, closing } = host.readiness();
+      sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not_ready', broker, closing });
     },
   },
   '/metrics': {
     method: 'GET',
-    handle: (hub, _req, res) => {
-      hub.metrics.registry.metrics().then(
+    handle: (host, _req, res) => {
+      host.metrics.registry.metrics().then(
         (text) => {
-          res.writeHead(200, { 'Content-Type': hub.metrics.registry.contentType });
+          res.writeHead(200, { 'Content-Type': host.metrics.registry.contentType });
           res.end(text);
         },
         (error: unknown) => {
-          hub.log.error({ err: error }, 'metrics failed');
+          host.log.error({ err: error }, 'metrics failed');
           sendError(res, new HeraldError('internal_error'));
         },
       );
@@ -48,8 +48,8 @@ const ROUTES: Record<string, Route> = {
   },
   '/': {
     method: 'GET',
-    handle: (hub, _req, res, url) => {
-      if (!hub.options.demo) return notFound(res, url);
+    handle: (host, _req, res, url) => {
+      if (!host.options.demo) return notFound(res, url);
       res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-cache' });
       res.end(demoPage());
     },
@@ -83,12 +83,12 @@ export function notFound(res: ServerResponse, url: URL): void {
  * not own (so embedding apps can pass them on); answers 404 for unknown paths
  * under a non-empty basePath, and 405 with `Allow` for a wrong method.
  */
-export function routeRequest(hub: Hub, req: IncomingMessage, res: ServerResponse): boolean {
+export function routeRequest(host: HubHost, req: IncomingMessage, res: ServerResponse): boolean {
   // Express strips a mount path from req.url; originalUrl keeps it, so the hub's
   // basePath works the same whether or not the middleware is mounted at a path.
   const raw = (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '/';
   const url = new URL(raw, 'http://herald.invalid');
-  const base = hub.options.basePath;
+  const base = host.options.basePath;
   if (base !== '' && url.pathname !== base && !url.pathname.startsWith(`${base}/`)) return false;
   const path = url.pathname.slice(base.length) || '/';
   const route = ROUTES[path];
@@ -97,9 +97,9 @@ export function routeRequest(hub: Hub, req: IncomingMessage, res: ServerResponse
     notFound(res, url);
     return true;
   }
-  if (path === '/' && !hub.options.demo && base === '') return false;
+  if (path === '/' && !host.options.demo && base === '') return false;
   // CORS only for explicitly allowed origins; credentials only for listed ones (not `*`).
-  const cors = hub.access.corsHeaders(req.headers.origin);
+  const cors = host.access.corsHeaders(req.headers.origin);
   if (req.method === 'OPTIONS') {
     answerPreflight(res, route, cors);
     return true;
@@ -111,10 +111,10 @@ export function routeRequest(hub: Hub, req: IncomingMessage, res: ServerResponse
     return true;
   }
   try {
-    route.handle(hub, req, res, url);
+    route.handle(host, req, res, url);
   } catch (error) {
     // A handler bug must cost one request, never the process and everyone else's connections.
-    hub.log.error({ err: error, path }, 'request handler failed');
+    host.log.error({ err: error, path }, 'request handler failed');
     if (!res.headersSent) sendError(res, new HeraldError('internal_error'));
     else res.destroy();
   }

@@ -10,7 +10,7 @@ import { HeraldError } from '@herald/protocol';
 import { answerOnRawSocket } from './respond.js';
 
 /** A refused handshake: the error and the headers its answer carries. */
-export interface HandshakeRefusal {
+interface HandshakeRefusal {
   error: HeraldError;
   headers: Record<string, string>;
 }
@@ -23,7 +23,7 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const VERSIONS = new Set([13, 8]);
 
 /** Why the handshake is malformed, or undefined when `ws` may take it. */
-export function checkHandshake(req: IncomingMessage): HandshakeRefusal | undefined {
+function checkHandshake(req: IncomingMessage): HandshakeRefusal | undefined {
   if (req.method !== 'GET') {
     return { error: new HeraldError('method_not_allowed', 'a WebSocket handshake must be a GET'), headers: { Allow: 'GET' } };
   }

@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { ERRORS, matchTopic, type ControlMessage, type ErrorCode, type ErrorMessage, type EventFilter } from '@herald/protocol';
 import type { Principal } from '../auth/access.js';
-import type { LogEvent } from '../log-event.js';
+import type { LogEvent } from '../encoding/log-event.js';
 import type { FrameSink } from './writer.js';
 
 /** Transport of a subscriber connection. */
@@ -50,7 +51,8 @@ function destroyConnection(connection: Connection): void {
  * heartbeat rule, their goodbye and their destroy.
  */
 export abstract class Connection {
-  readonly id: string;
+  /** Unique per connection, sent in `connected` and used in logs. */
+  readonly id: string = randomUUID();
   abstract readonly transport: TransportName;
   /** Topic patterns this connection holds. */
   readonly topics = new Set<string>();
@@ -81,8 +83,7 @@ export abstract class Connection {
   #sink: FrameSink;
   protected readonly context: ConnectionContext;
 
-  constructor(id: string, context: ConnectionContext, principal: Principal, address: string, sink: FrameSink) {
-    this.id = id;
+  constructor(context: ConnectionContext, principal: Principal, address: string, sink: FrameSink) {
     this.context = context;
     this.principal = principal;
     this.address = address;
@@ -91,6 +92,22 @@ export abstract class Connection {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /**
+   * Writes `connected` and marks the connection started: heartbeats, resets and
+   * `paused` wait for it. `position` is the client's resume point, which SSE puts
+   * in the frame's `id:` field. The hub's `openSubscriber` is the one caller, so
+   * one place decides when a connection counts as started.
+   */
+  start(connected: ControlMessage, position: string | undefined): void {
+    this.writeConnected(connected, position);
+    this.started = true;
+  }
+
+  /** Writes the `connected` message that opens the stream; SSE puts its `retry:` field first. */
+  protected writeConnected(connected: ControlMessage, position: string | undefined): void {
+    this.sendControl(connected, position);
   }
 
   /**

@@ -17,54 +17,42 @@ function httpChunk(frame: Buffer): Buffer {
   return Buffer.concat([Buffer.from(`${frame.length.toString(16)}\r\n`), frame, Buffer.from('\r\n')]);
 }
 
-const HEARTBEAT_FRAME = Buffer.from(sseControlFrame(encodeControl({ type: 'heartbeat' })));
+// The heartbeat never changes, so every connection writes these same bytes.
+const HEARTBEAT = Buffer.from(sseControlFrame(encodeControl({ type: 'heartbeat' })));
 
 // SSE frames as `res.write` takes them (it adds the chunk framing itself).
 const RESPONSE_FRAMING: Framing = {
   event: (event, count) => event.sseFrame(count),
   control: (message, position) => Buffer.from(ssePositionFrame(position, encodeControl(message))),
-  heartbeat: HEARTBEAT_FRAME,
+  heartbeat: HEARTBEAT,
 };
 
 // The same frames as ready-made HTTP/1.1 chunks, for writes straight to the socket.
 const SOCKET_FRAMING: Framing = {
   event: (event, count) => event.sseChunk(count),
   control: (message, position) => httpChunk(RESPONSE_FRAMING.control(message, position)),
-  heartbeat: httpChunk(HEARTBEAT_FRAME),
+  heartbeat: httpChunk(HEARTBEAT),
 };
 
-/** The frames every SSE connection writes: constant, so one pair serves every connection of every hub. */
-export interface SseSharedFrames {
-  /** For `res.write`. */
-  readonly response: Framing;
-  /** As HTTP/1.1 chunks, for writes straight to the socket. */
-  readonly socket: Framing;
-}
-
-const SSE_FRAMES: SseSharedFrames = { response: RESPONSE_FRAMING, socket: SOCKET_FRAMING };
-
-/** The shared SSE frames (the constructor's default). */
-export function sseSharedFrames(): SseSharedFrames {
-  return SSE_FRAMES;
-}
-
 /**
- * A subscriber on `GET /events`. Until `open` (and for the rare response that is
- * not chunked HTTP/1.1 on its own socket) every write goes through `res.write`.
- * After `open`, every write (events, control messages, heartbeats) goes straight to
- * the socket as a ready-made HTTP chunk, corked until the end of the tick so the
- * frames due in one turn leave in one syscall. Either way the buffer that is
- * measured and waited on is the one written to: `res` or the socket, never a mix.
+ * A subscriber on `GET /events`. Until `connected` is written (and for the rare
+ * response that is not chunked HTTP/1.1 on its own socket) every write goes
+ * through `res.write`. After, every write (events, control messages, heartbeats)
+ * goes straight to the socket as a ready-made HTTP chunk, corked until the end of
+ * the tick so the frames due in one turn leave in one syscall. Either way the
+ * buffer that is measured and waited on is the one written to: `res` or the
+ * socket, never a mix (writer.ts).
  */
 export class SseConnection extends Connection {
   readonly transport = 'sse' as const;
   readonly #res: ServerResponse;
-  readonly #frames: SseSharedFrames;
+  readonly #retryMs: number;
 
-  constructor(id: string, context: ConnectionContext, principal: Principal, address: string, res: ServerResponse, frames: SseSharedFrames = SSE_FRAMES) {
-    super(id, context, principal, address, new StreamSink(res, frames.response, context.countEncoding, false));
+  /** `retryMs` is the `retry:` field that opens the stream: how long EventSource waits before it reconnects. */
+  constructor(context: ConnectionContext, principal: Principal, address: string, res: ServerResponse, retryMs: number) {
+    super(context, principal, address, new StreamSink(res, RESPONSE_FRAMING, context.countEncoding, false));
     this.#res = res;
-    this.#frames = frames;
+    this.#retryMs = retryMs;
     res.on('close', () => this.released());
   }
 
@@ -73,14 +61,13 @@ export class SseConnection extends Connection {
    * with `position` as the frame's `id:` so EventSource can resume from it before
    * any event (none when `reset`s follow: the last of them carries it).
    */
-  open(retryMs: number, connected: ControlMessage, position: string | undefined): void {
-    this.#res.write(sseRetryField(retryMs) + ssePositionFrame(position, encodeControl(connected)));
-    this.started = true;
+  protected override writeConnected(connected: ControlMessage, position: string | undefined): void {
+    this.#res.write(sseRetryField(this.#retryMs) + ssePositionFrame(position, encodeControl(connected)));
     // The headers and first chunk are now queued on the socket, so chunks written to
     // it directly follow them (see LogEvent.sseChunk). Only chunked responses:
     // HTTP/1.0 has no chunk framing.
     const socket = this.#res.socket;
-    if (this.#res.chunkedEncoding && socket !== null) this.writeThrough(new StreamSink(socket, this.#frames.socket, this.context.countEncoding, true));
+    if (this.#res.chunkedEncoding && socket !== null) this.writeThrough(new StreamSink(socket, SOCKET_FRAMING, this.context.countEncoding, true));
   }
 
   /** SSE has no liveness check of its own (a dead peer shows as a backlog, see Connection.heartbeat). */

@@ -7,7 +7,7 @@
  * once, in `Connection.close`).
  */
 import type { ControlMessage } from '@herald/protocol';
-import type { EncodeCounter, LogEvent } from '../log-event.js';
+import type { EncodeCounter, LogEvent } from '../encoding/log-event.js';
 import { uncorkAtEndOfTick, type Uncorkable } from './cork.js';
 import { drained, type DrainSource } from './drain.js';
 

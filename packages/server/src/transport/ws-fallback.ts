@@ -1,6 +1,6 @@
 import { encodeControl, type ControlMessage } from '@herald/protocol';
 import type { WebSocket } from 'ws';
-import type { LogEvent } from '../log-event.js';
+import type { LogEvent } from '../encoding/log-event.js';
 import type { FrameSink } from './writer.js';
 
 const HEARTBEAT_JSON = encodeControl({ type: 'heartbeat' });

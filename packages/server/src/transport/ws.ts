@@ -2,28 +2,19 @@ import { closeCodeOf, encodeControl, type ControlMessage, type ErrorMessage } fr
 import type { WebSocket } from 'ws';
 import type { Principal } from '../auth/access.js';
 import { TokenBucket } from '../limits/token-bucket.js';
-import { encodeTextFrame, rawSocketOf } from '../ws-frame.js';
+import { encodeTextFrame, rawSocketOf } from '../encoding/ws-frame.js';
 import { Connection, type ConnectionContext } from './connection.js';
 import { WsSendSink } from './ws-fallback.js';
 import { StreamSink, type Framing } from './writer.js';
 
-/** The WebSocket frames every connection writes straight to its socket: constant, so one set serves every connection of every hub. */
-export interface WsSharedFrames {
-  readonly socket: Framing;
-}
-
-const WS_FRAMES: WsSharedFrames = {
-  socket: {
-    event: (event, count) => event.wsFrame(count),
-    control: (message) => encodeTextFrame(Buffer.from(encodeControl(message))),
-    heartbeat: encodeTextFrame(Buffer.from(encodeControl({ type: 'heartbeat' }))),
-  },
+// Frames as they go straight to the socket: the same bytes `ws.send` would make
+// (test/ws-frame.test.ts), control messages included, so that they are corked with
+// the events. The heartbeat never changes, so every connection writes one frame.
+const SOCKET_FRAMING: Framing = {
+  event: (event, count) => event.wsFrame(count),
+  control: (message) => encodeTextFrame(Buffer.from(encodeControl(message))),
+  heartbeat: encodeTextFrame(Buffer.from(encodeControl({ type: 'heartbeat' }))),
 };
-
-/** The shared WebSocket frames (the constructor's default). */
-export function wsSharedFrames(): WsSharedFrames {
-  return WS_FRAMES;
-}
 
 // Heartbeat ticks in a row with nothing from the client before it is given up.
 // Two, not one: after a stall of this process (GC, a starved core) the timer runs
@@ -53,10 +44,10 @@ export class WsConnection extends Connection {
   // Inbound message budget, made on the first message (the rate comes with it).
   #messages: TokenBucket | undefined;
 
-  constructor(id: string, context: ConnectionContext, principal: Principal, address: string, ws: WebSocket, frames: WsSharedFrames = WS_FRAMES) {
+  constructor(context: ConnectionContext, principal: Principal, address: string, ws: WebSocket) {
     const socket = rawSocketOf(ws);
-    const sink = socket === undefined ? new WsSendSink(ws) : new StreamSink(socket, frames.socket, context.countEncoding, true);
-    super(id, context, principal, address, sink);
+    const sink = socket === undefined ? new WsSendSink(ws) : new StreamSink(socket, SOCKET_FRAMING, context.countEncoding, true);
+    super(context, principal, address, sink);
     this.ws = ws;
     this.#fallback = sink instanceof WsSendSink ? sink : undefined;
     this.#onPingSent = this.#fallback?.onSent ?? noop;

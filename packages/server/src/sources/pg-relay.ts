@@ -1,12 +1,11 @@
 import { HeraldError } from '@herald/protocol';
 import pg from 'pg';
 import type { Logger } from 'pino';
-import type { EventDraft } from '../broker/broker.js';
-import type { Hub } from '../hub.js';
+import type { Hub, PublishInput } from '../hub.js';
 import { toDraft } from '../publish-input.js';
-import { SourceReporter } from '../source-input.js';
-import { refillMemoryLog } from './refill.js';
-import { quoteIdentifier } from './sql.js';
+import { SourceReporter } from './source-input.js';
+import { refillMemoryLog } from './pg-refill.js';
+import { quoteIdentifier } from './pg-sql.js';
 
 /** Settings of {@link OutboxRelay}. */
 export interface OutboxRelayOptions {
@@ -238,25 +237,29 @@ export class OutboxRelay {
       [this.#options.batchSize],
     );
     if (rows.length === 0) return false;
-    const drafts: EventDraft[] = [];
+    const events: PublishInput[] = [];
     for (const row of rows) {
+      const event: PublishInput = { topic: row.topic, type: row.type, data: row.data, id: `outbox-${row.id}` };
       try {
-        drafts.push({ ...toDraft({ topic: row.topic, type: row.type, data: row.data }, this.#hub.options.maxEventBytes), id: `outbox-${row.id}` });
+        // Checked row by row first: `publish` takes a batch all or nothing, and one
+        // bad row must not hold back the rows after it.
+        toDraft(event, this.#hub.options.maxEventBytes);
+        events.push(event);
       } catch (error) {
         // An invalid row can never be published; record why on the row and move on.
         this.#reporter.malformed(error);
         await client.query(`UPDATE ${this.#schema}.herald_outbox SET error = $2 WHERE id = $1`, [row.id, (error as Error).message]);
       }
     }
-    if (drafts.length > 0) {
+    if (events.length > 0) {
       try {
-        await this.#hub.append(drafts);
+        await this.#hub.publish(events);
       } catch (error) {
         // The log is away: keep the cursor, so these rows go out when it is back.
         if (error instanceof HeraldError) this.#reporter.failed(error);
         throw error;
       }
-      this.#reporter.published(drafts.length);
+      this.#reporter.published(events.length);
     }
     this.#drainFailing = false;
     await client.query(`UPDATE ${this.#schema}.herald_outbox_cursor SET last_seq = $1 WHERE name = 'relay'`, [rows[rows.length - 1]!.seq]);

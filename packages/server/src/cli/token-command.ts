@@ -1,6 +1,9 @@
 import { isTopicPattern } from '@herald/protocol';
+import type { Command } from 'commander';
 import { SignJWT } from 'jose';
-import { ConfigError, parseValue } from './config.js';
+import { ConfigError } from './config-error.js';
+import { convertValue, toList } from './convert.js';
+import { collect } from './repeatable.js';
 
 /** Flags of `herald token`. */
 export interface TokenFlags {
@@ -23,10 +26,9 @@ export async function mintToken(flags: TokenFlags, env: NodeJS.ProcessEnv): Prom
   if (secret === undefined || secret.length < 32) {
     throw new ConfigError('herald token needs the hub secret (32+ characters) in --secret or HERALD_JWT_SECRET');
   }
-  const ttlMs = parseValue('duration', flags.ttl ?? '15m') as number;
-  if (ttlMs < 1000) throw new ConfigError('--ttl must be at least 1s');
-  const patterns = (list: string[] | undefined): string[] => {
-    const values = parseValue('list', list ?? []) as string[];
+  const ttlMs = ttlOf(flags.ttl ?? '15m');
+  const patterns = (list: string[]): string[] => {
+    const values = toList(list) as string[];
     // Placeholders such as {sub} are filled from claims when the hub reads the token.
     const bad = values.find((value) => !isTopicPattern(value.replace(/\{[A-Za-z0-9_]+\}/g, 'x')));
     if (bad !== undefined) throw new ConfigError(`${JSON.stringify(bad)} is not a topic pattern`);
@@ -49,4 +51,33 @@ export async function mintToken(flags: TokenFlags, env: NodeJS.ProcessEnv): Prom
   if (flags.audience !== undefined) jwt = jwt.setAudience(flags.audience);
   if (flags.issuer !== undefined) jwt = jwt.setIssuer(flags.issuer);
   return jwt.sign(new TextEncoder().encode(secret));
+}
+
+function ttlOf(text: string): number {
+  let ttlMs: unknown;
+  try {
+    ttlMs = convertValue('duration', text);
+  } catch (error) {
+    throw new ConfigError(`invalid --ttl: ${(error as Error).message}, got ${JSON.stringify(text)}`);
+  }
+  if (typeof ttlMs !== 'number' || ttlMs < 1000) throw new ConfigError('--ttl must be at least 1s');
+  return ttlMs;
+}
+
+/** Adds `herald token` to the command line. */
+export function registerTokenCommand(program: Command): void {
+  program
+    .command('token')
+    .description('print a signed HS256 development token for a hub started with --jwt-secret')
+    .option('--sub <subject>', 'the sub claim')
+    .option('--subscribe <pattern>', 'topic pattern the token may subscribe to ({sub} and other claims expand); repeatable', collect)
+    .option('--publish <pattern>', 'topic pattern the token may publish to; repeatable', collect)
+    .option('--claim <name=value>', 'an extra claim, such as role=admin; repeatable', collect)
+    .option('--ttl <duration>', 'lifetime, such as 15m or 1h (default 15m)')
+    .option('--secret <secret>', 'the hub secret; env HERALD_JWT_SECRET')
+    .option('--audience <aud>', 'the aud claim')
+    .option('--issuer <iss>', 'the iss claim')
+    .action(async (flags: TokenFlags) => {
+      process.stdout.write(`${await mintToken(flags, process.env)}\n`);
+    });
 }

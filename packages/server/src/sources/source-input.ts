@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Hub } from './hub.js';
+import type { Hub } from '../hub.js';
 
 /** What an event source (Redis bridge, Postgres LISTEN, outbox relay) reports. */
 export type SourceResult = 'published' | 'malformed' | 'failed';

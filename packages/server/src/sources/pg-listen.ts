@@ -2,8 +2,8 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Lease } from '../broker/broker.js';
 import type { Hub } from '../hub.js';
-import { leaseBridge, publishFromSource, type BridgeMapping } from '../redis-bridge.js';
-import { parseSourceMessage, SourceReporter } from '../source-input.js';
+import { leaseBridge, publishFromSource, type BridgeMapping } from './redis-bridge.js';
+import { parseSourceMessage, SourceReporter } from './source-input.js';
 
 /** Settings of {@link PgListenBridge}. */
 export interface PgListenOptions {

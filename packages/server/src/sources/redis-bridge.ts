@@ -1,9 +1,9 @@
 import { assertTopic, HeraldError } from '@herald/protocol';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Lease } from './broker/broker.js';
-import { redactUrl } from './broker/redis.js';
-import type { Hub } from './hub.js';
+import type { Lease } from '../broker/broker.js';
+import { redactUrl } from '../broker/redis.js';
+import type { Hub } from '../hub.js';
 import { parseSourceMessage, SourceReporter } from './source-input.js';
 
 /** One channel (or glob pattern) of Redis pub/sub mapped to a Herald topic. */

@@ -10,9 +10,9 @@ let page: string | undefined;
  */
 export function demoPage(): string {
   if (page === undefined) {
-    const html = readFileSync(new URL('../public/demo.html', import.meta.url), 'utf8');
+    const html = readFileSync(new URL('../../public/demo.html', import.meta.url), 'utf8');
     // A "</script" inside the bundle would end the inline script early.
-    const sdk = readFileSync(new URL('../public/herald-client.js', import.meta.url), 'utf8').replace(/<\/script/gi, '<\\/script');
+    const sdk = readFileSync(new URL('../../public/herald-client.js', import.meta.url), 'utf8').replace(/<\/script/gi, '<\\/script');
     page = html.replace('<!-- herald-client -->', () => `<script>${sdk}</script>`);
   }
   return page;

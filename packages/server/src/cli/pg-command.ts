@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import pg from 'pg';
-import { ConfigError } from '../config.js';
-import { assertIdentifier, captureDropSql, captureInstallSql, OUTBOX_INSTALL_SQL, OUTBOX_UNINSTALL_SQL, type CaptureTable } from './sql.js';
+import { assertIdentifier, captureDropSql, captureInstallSql, OUTBOX_INSTALL_SQL, OUTBOX_UNINSTALL_SQL, type CaptureTable } from '../sources/pg-sql.js';
+import { ConfigError } from './config-error.js';
+import { collect } from './repeatable.js';
 
 /** Where `herald pg` commands connect: --postgres, else DATABASE_URL. */
 export function databaseUrl(flag: string | undefined, env: NodeJS.ProcessEnv): string {
@@ -12,7 +13,7 @@ export function databaseUrl(flag: string | undefined, env: NodeJS.ProcessEnv): s
 
 /**
  * Runs SQL in one transaction, or prints it. Resolves with the schema it ran in
- * (the first of the connection's search_path, where the SQL in sql.ts installs),
+ * (the first of the connection's search_path, where the outbox SQL installs),
  * or undefined when it printed.
  */
 export async function applySql(sql: string, options: { url?: string | undefined; print: boolean; env: NodeJS.ProcessEnv }): Promise<string | undefined> {
@@ -53,7 +54,7 @@ export function triggersSql(tables: CaptureTable[], drop: boolean): string {
 }
 
 /** Adds `herald pg outbox install|uninstall` and `herald pg triggers` to the command line. */
-export function registerPgCommands(program: Command, collect: (value: string, previous: string[] | undefined) => string[]): void {
+export function registerPgCommands(program: Command): void {
   const pgCommand = program.command('pg').description('Postgres sources: the outbox and change-capture triggers');
   const outbox = pgCommand.command('outbox').description('the transactional outbox');
   outbox
