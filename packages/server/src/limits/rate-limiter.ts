@@ -1,3 +1,8 @@
+import { TokenBucket } from './token-bucket.js';
+
+// Past this many callers, a new one first sweeps out the full buckets.
+const SWEEP_ABOVE_KEYS = 100_000;
+
 /**
  * Token buckets keyed by caller (publish key, token subject or address). One map,
  * refilled lazily on use, so an idle caller costs nothing and there is no timer per key.
@@ -5,7 +10,7 @@
 export class RateLimiter {
   readonly #rate: number;
   readonly #burst: number;
-  readonly #buckets = new Map<string, { tokens: number; at: number }>();
+  readonly #buckets = new Map<string, TokenBucket>();
   readonly #now: () => number;
 
   /** `rate` tokens per second, at most `burst` saved up. */
@@ -20,22 +25,17 @@ export class RateLimiter {
     const now = this.#now();
     let bucket = this.#buckets.get(key);
     if (bucket === undefined) {
-      if (this.#buckets.size > 100_000) this.#sweep(now);
-      bucket = { tokens: this.#burst, at: now };
+      if (this.#buckets.size > SWEEP_ABOVE_KEYS) this.#sweep(now);
+      bucket = new TokenBucket(this.#rate, this.#burst, now);
       this.#buckets.set(key, bucket);
-    } else {
-      bucket.tokens = Math.min(this.#burst, bucket.tokens + ((now - bucket.at) / 1000) * this.#rate);
-      bucket.at = now;
     }
-    if (bucket.tokens < cost) return false;
-    bucket.tokens -= cost;
-    return true;
+    return bucket.take(now, cost);
   }
 
   // Full buckets carry no information; dropping them bounds memory under many callers.
   #sweep(now: number): void {
     for (const [key, bucket] of this.#buckets) {
-      if (bucket.tokens + ((now - bucket.at) / 1000) * this.#rate >= this.#burst) this.#buckets.delete(key);
+      if (bucket.level(now) >= this.#burst) this.#buckets.delete(key);
     }
   }
 }

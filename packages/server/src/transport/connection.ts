@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { matchTopic, type ControlMessage, type ErrorCode, type EventFilter } from '@herald/protocol';
+import { ERRORS, matchTopic, type ControlMessage, type ErrorCode, type ErrorMessage, type EventFilter } from '@herald/protocol';
 import type { Principal } from '../auth/access.js';
 import type { LogEvent } from '../encoding/log-event.js';
+import type { FrameSink } from './writer.js';
 
 /** Transport of a subscriber connection. */
 export type TransportName = 'sse' | 'ws';
@@ -34,11 +35,20 @@ const REPLAY_HIGH_WATER_BYTES = 64 * 1024;
 // process proves nothing.
 const STALLED_TICKS_LIMIT = 2;
 
+// A client that stopped reading gets this long to take the goodbye before the socket is destroyed.
+const END_GRACE_MS = 1000;
+
+function destroyConnection(connection: Connection): void {
+  connection.destroy();
+}
+
 /**
  * One subscriber connection. Events reach it through `deliver`, which writes the
  * event's shared pre-encoded frame; while a replay is running, live events wait in
  * `#pending` so the client sees history first and live events after, with no gap
- * and no duplicate. Subclasses own the socket.
+ * and no duplicate. Every byte goes through one `FrameSink` (writer.ts), which
+ * the connection also measures and waits on; subclasses supply the sink, their
+ * heartbeat rule, their goodbye and their destroy.
  */
 export abstract class Connection {
   /** Unique per connection, sent in `connected` and used in logs. */
@@ -70,12 +80,14 @@ export abstract class Connection {
   #tickReplayed = 0;
   #tickBuffered = 0;
   #stalledTicks = 0;
+  #sink: FrameSink;
   protected readonly context: ConnectionContext;
 
-  constructor(context: ConnectionContext, principal: Principal, address: string) {
+  constructor(context: ConnectionContext, principal: Principal, address: string, sink: FrameSink) {
     this.context = context;
     this.principal = principal;
     this.address = address;
+    this.#sink = sink;
   }
 
   get closed(): boolean {
@@ -98,20 +110,6 @@ export abstract class Connection {
     this.sendControl(connected, position);
   }
 
-  /** Writes an event's shared pre-encoded frame to the socket. */
-  protected abstract writeEvent(event: LogEvent): void;
-  /**
-   * Bytes written but not yet handed to the kernel, read from the same object every
-   * write of the connection goes to (so that `waitForDrain` watches them too).
-   */
-  abstract bufferedBytes(): number;
-  /** Resolves once the outbound buffer has drained (or the connection closed). */
-  protected abstract waitForDrain(): Promise<void>;
-  /**
-   * Sends one control message. With `position`, SSE also sets the client's
-   * Last-Event-ID to it (`id:` field); WebSocket has no such field and ignores it.
-   */
-  abstract sendControl(message: ControlMessage, position?: string): void;
   /**
    * The transport's part of a heartbeat tick: writes the heartbeat (only when
    * `idle`: nothing is waiting in the buffer, so heartbeats never pile up behind a
@@ -119,10 +117,46 @@ export abstract class Connection {
    * since the last tick, which proves it is there even if its pong is still queued.
    */
   protected abstract beat(idle: boolean, progressed: boolean): void;
-  /** Tells the client why the connection ends (when the socket can still carry it) and ends it. */
-  protected abstract end(code: ErrorCode, retryAfter?: number): void;
+  /**
+   * Writes `goodbye` (the error saying why the connection ends) and starts closing
+   * the socket; false when the socket can no longer carry it (it is then already
+   * gone or destroyed, and no grace period follows).
+   */
+  protected abstract sayGoodbye(goodbye: ErrorMessage): boolean;
   /** Destroys the socket at once, without a goodbye. */
   abstract destroy(): void;
+
+  /**
+   * Bytes written but not yet handed to the kernel, read from the sink every write
+   * of the connection goes to (so that the drain wait watches them too).
+   */
+  bufferedBytes(): number {
+    return this.#sink.bufferedBytes();
+  }
+
+  /**
+   * Sends one control message. With `position`, SSE also sets the client's
+   * Last-Event-ID to it (`id:` field); WebSocket has no such field and ignores it.
+   */
+  sendControl(message: ControlMessage, position?: string): void {
+    if (this.#closed) return;
+    this.#sink.control(message, position);
+  }
+
+  // Resolves once the outbound buffer has drained, or at once when the connection has closed.
+  #drained(): Promise<void> {
+    return this.#closed ? Promise.resolve() : this.#sink.drained();
+  }
+
+  /** Writes the heartbeat frame; for `beat`. */
+  protected writeHeartbeat(): void {
+    this.#sink.heartbeat();
+  }
+
+  /** Writes through `sink` from now on (SSE, once its response hands over the socket). */
+  protected writeThrough(sink: FrameSink): void {
+    this.#sink = sink;
+  }
 
   /**
    * Whether the event reaches this connection through one of `patterns` (default:
@@ -153,7 +187,7 @@ export abstract class Connection {
       if (this.#pendingBytes + this.bufferedBytes() > this.context.maxQueueBytes) this.dropAsSlow();
       return;
     }
-    this.writeEvent(event);
+    this.#sink.event(event);
     this.context.countDeliveries(1);
     // Judge the connection after the tick's writes have been offered to the kernel
     // (sockets stay corked until then): a batch larger than the limit is not a slow reader.
@@ -192,13 +226,13 @@ export abstract class Connection {
     for (const event of events) {
       if (this.#closed) break;
       if (!accept(event)) continue;
-      this.writeEvent(event);
+      this.#sink.event(event);
       written++;
       this.#replayed++;
       if (this.bufferedBytes() > REPLAY_HIGH_WATER_BYTES) {
         this.#replayWaits++;
         try {
-          await this.waitForDrain();
+          await this.#drained();
         } finally {
           this.#replayWaits--;
         }
@@ -256,12 +290,19 @@ export abstract class Connection {
     this.close('slow_consumer');
   }
 
-  /** Ends the connection, telling the client why when possible. Idempotent. */
+  /**
+   * Ends the connection, telling the client why when possible, and destroys the
+   * socket after a grace period if the client has not closed it by then. Idempotent.
+   */
   close(code: ErrorCode, retryAfter?: number): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#pending = [];
-    this.end(code, retryAfter);
+    const goodbye: ErrorMessage =
+      retryAfter === undefined
+        ? { type: 'error', code, message: ERRORS[code].message }
+        : { type: 'error', code, message: ERRORS[code].message, retryAfter };
+    if (this.sayGoodbye(goodbye)) setTimeout(destroyConnection, END_GRACE_MS, this).unref();
   }
 
   /** Called by subclasses when the socket has gone, whoever ended it; reports the end once. */

@@ -1,11 +1,8 @@
 import type { ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
-import { encodeControl, ERRORS, sseControlFrame, ssePositionFrame, sseRetryField, type ControlMessage, type ErrorCode } from '@herald/protocol';
+import { encodeControl, sseControlFrame, ssePositionFrame, sseRetryField, type ControlMessage, type ErrorMessage } from '@herald/protocol';
 import type { Principal } from '../auth/access.js';
-import type { LogEvent } from '../encoding/log-event.js';
 import { Connection, type ConnectionContext } from './connection.js';
-import { uncorkAtEndOfTick } from './cork.js';
-import { drained } from './drain.js';
+import { StreamSink, type Framing } from './writer.js';
 
 /** Response headers of every SSE stream. */
 export const SSE_HEADERS = {
@@ -20,34 +17,40 @@ function httpChunk(frame: Buffer): Buffer {
   return Buffer.concat([Buffer.from(`${frame.length.toString(16)}\r\n`), frame, Buffer.from('\r\n')]);
 }
 
-// The heartbeat never changes, so every connection writes these same bytes: for
-// `res.write`, and as one HTTP/1.1 chunk for writes straight to the socket.
+// The heartbeat never changes, so every connection writes these same bytes.
 const HEARTBEAT = Buffer.from(sseControlFrame(encodeControl({ type: 'heartbeat' })));
-const HEARTBEAT_CHUNK = httpChunk(HEARTBEAT);
 
-// A client that stopped reading gets this long to take the goodbye frame before the socket is destroyed.
-const END_GRACE_MS = 1000;
+// SSE frames as `res.write` takes them (it adds the chunk framing itself).
+const RESPONSE_FRAMING: Framing = {
+  event: (event, count) => event.sseFrame(count),
+  control: (message, position) => Buffer.from(ssePositionFrame(position, encodeControl(message))),
+  heartbeat: HEARTBEAT,
+};
+
+// The same frames as ready-made HTTP/1.1 chunks, for writes straight to the socket.
+const SOCKET_FRAMING: Framing = {
+  event: (event, count) => event.sseChunk(count),
+  control: (message, position) => httpChunk(RESPONSE_FRAMING.control(message, position)),
+  heartbeat: httpChunk(HEARTBEAT),
+};
 
 /**
- * A subscriber on `GET /events`. Until `open` (and for the rare response that is
- * not chunked HTTP/1.1 on its own socket) every write goes through `res.write`.
- * After `open`, every write (events, control messages, heartbeats) goes straight to
- * the socket as a ready-made HTTP chunk, corked until the end of the tick so the
- * frames due in one turn leave in one syscall. Either way the buffer that is
- * measured and waited on is the one written to: `res` or the socket, never a mix.
+ * A subscriber on `GET /events`. Until `connected` is written (and for the rare
+ * response that is not chunked HTTP/1.1 on its own socket) every write goes
+ * through `res.write`. After, every write (events, control messages, heartbeats)
+ * goes straight to the socket as a ready-made HTTP chunk, corked until the end of
+ * the tick so the frames due in one turn leave in one syscall. Either way the
+ * buffer that is measured and waited on is the one written to: `res` or the
+ * socket, never a mix (writer.ts).
  */
 export class SseConnection extends Connection {
   readonly transport = 'sse' as const;
   readonly #res: ServerResponse;
   readonly #retryMs: number;
-  // Set once the headers are out on a chunked HTTP/1.1 response: from then on
-  // everything goes straight to the socket (see LogEvent.sseChunk).
-  #socket: Socket | undefined;
-  #corked = false;
 
   /** `retryMs` is the `retry:` field that opens the stream: how long EventSource waits before it reconnects. */
   constructor(context: ConnectionContext, principal: Principal, address: string, res: ServerResponse, retryMs: number) {
-    super(context, principal, address);
+    super(context, principal, address, new StreamSink(res, RESPONSE_FRAMING, context.countEncoding, false));
     this.#res = res;
     this.#retryMs = retryMs;
     res.on('close', () => this.released());
@@ -61,81 +64,27 @@ export class SseConnection extends Connection {
   protected override writeConnected(connected: ControlMessage, position: string | undefined): void {
     this.#res.write(sseRetryField(this.#retryMs) + ssePositionFrame(position, encodeControl(connected)));
     // The headers and first chunk are now queued on the socket, so chunks written to
-    // it directly follow them. Only chunked responses: HTTP/1.0 has no chunk framing.
+    // it directly follow them (see LogEvent.sseChunk). Only chunked responses:
+    // HTTP/1.0 has no chunk framing.
     const socket = this.#res.socket;
-    if (this.#res.chunkedEncoding && socket !== null) this.#socket = socket;
-  }
-
-  protected writeEvent(event: LogEvent): void {
-    const socket = this.#socket;
-    if (socket === undefined) {
-      this.#res.write(event.sseFrame(this.context.countEncoding));
-      return;
-    }
-    this.#cork(socket);
-    socket.write(event.sseChunk(this.context.countEncoding));
-  }
-
-  #cork(socket: Socket): void {
-    if (this.#corked) return;
-    this.#corked = true;
-    socket.cork();
-    uncorkAtEndOfTick(this);
-  }
-
-  /** @internal Ends the cork started by the first write of a tick. */
-  uncork(): void {
-    this.#corked = false;
-    this.#socket?.uncork();
-  }
-
-  bufferedBytes(): number {
-    return (this.#socket ?? this.#res).writableLength;
-  }
-
-  protected waitForDrain(): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    return drained(this.#socket ?? this.#res);
-  }
-
-  sendControl(message: ControlMessage, position?: string): void {
-    if (this.closed) return;
-    const frame = Buffer.from(ssePositionFrame(position, encodeControl(message)));
-    const socket = this.#socket;
-    if (socket === undefined) {
-      this.#res.write(frame);
-      return;
-    }
-    this.#cork(socket);
-    socket.write(httpChunk(frame));
+    if (this.#res.chunkedEncoding && socket !== null) this.writeThrough(new StreamSink(socket, SOCKET_FRAMING, this.context.countEncoding, true));
   }
 
   /** SSE has no liveness check of its own (a dead peer shows as a backlog, see Connection.heartbeat). */
   protected beat(idle: boolean): void {
-    if (!idle) return;
-    const socket = this.#socket;
-    if (socket === undefined) {
-      this.#res.write(HEARTBEAT);
-      return;
-    }
-    this.#cork(socket);
-    socket.write(HEARTBEAT_CHUNK);
+    if (idle) this.writeHeartbeat();
   }
 
   destroy(): void {
     this.#res.destroy();
   }
 
-  protected end(code: ErrorCode, retryAfter?: number): void {
+  protected sayGoodbye(goodbye: ErrorMessage): boolean {
     const res = this.#res;
-    if (res.destroyed) return;
-    const error: ControlMessage =
-      retryAfter === undefined
-        ? { type: 'error', code, message: ERRORS[code].message }
-        : { type: 'error', code, message: ERRORS[code].message, retryAfter };
+    if (res.destroyed) return false;
     // A `retry:` field makes EventSource wait this long before it reconnects, which spreads reconnects out.
-    const retry = retryAfter === undefined ? '' : sseRetryField(retryAfter);
-    res.end(retry + sseControlFrame(encodeControl(error)));
-    setTimeout(() => res.destroy(), END_GRACE_MS).unref();
+    const retry = goodbye.retryAfter === undefined ? '' : sseRetryField(goodbye.retryAfter);
+    res.end(retry + sseControlFrame(encodeControl(goodbye)));
+    return true;
   }
 }
