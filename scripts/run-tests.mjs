@@ -20,7 +20,13 @@ const filter = process.argv.slice(2);
 // bench/test holds the benchmark harness's smoke test (the benchmarks themselves never run here);
 // chaos/test holds short versions of the fault experiments (`npm run chaos` runs the full ones).
 const files = [...readdirSync('packages').map((name) => join('packages', name, 'test')), join('bench', 'test'), join('chaos', 'test')]
-  .filter((dir) => { try { return statSync(dir).isDirectory(); } catch { return false; } })
+  .filter((dir) => {
+    try {
+      return statSync(dir).isDirectory();
+    } catch {
+      return false;
+    }
+  })
   .flatMap(findTests)
   .filter((file) => filter.length === 0 || filter.some((f) => file.includes(f)))
   .sort();

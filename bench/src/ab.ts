@@ -14,7 +14,12 @@ import { SERVER_NAMES, type ServerName, type Transport } from './harness/targets
 
 function flag(name: string, fallback: string): string {
   const prefix = `--${name}=`;
-  return process.argv.slice(2).find((a) => a.startsWith(prefix))?.slice(prefix.length) ?? fallback;
+  return (
+    process.argv
+      .slice(2)
+      .find((a) => a.startsWith(prefix))
+      ?.slice(prefix.length) ?? fallback
+  );
 }
 
 const servers = flag('servers', 'raw-limit,herald').split(',') as ServerName[];
@@ -65,6 +70,10 @@ for (let round = 0; round < rounds; round++) {
 }
 const medians = servers.map((server) => median(samples.get(server)!.map((s) => s.cpuUsPerDelivery)));
 process.stdout.write(`\n${transport} × ${subscribers}, ${rounds} rounds, median CPU µs per delivery:\n`);
-servers.forEach((server, i) => process.stdout.write(`  ${server.padEnd(12)} ${medians[i]!.toFixed(2)} (min ${Math.min(...samples.get(server)!.map((s) => s.cpuUsPerDelivery)).toFixed(2)})\n`));
+servers.forEach((server, i) =>
+  process.stdout.write(
+    `  ${server.padEnd(12)} ${medians[i]!.toFixed(2)} (min ${Math.min(...samples.get(server)!.map((s) => s.cpuUsPerDelivery)).toFixed(2)})\n`,
+  ),
+);
 if (servers.length === 2) process.stdout.write(`  ratio ${servers[1]} / ${servers[0]}: ${(medians[1]! / medians[0]!).toFixed(2)}\n`);
 await pool.stop();

@@ -35,7 +35,16 @@ export interface BenchConfig {
   servers: ServerName[];
   fanout: { sizes: FanoutSize[]; warmMs: number; probeMs: number; stepMs: number; ladder: Ladder };
   highRate: { subscribers: number; rates: number[]; stepMs: number; transports: Transport[]; latencyLimitMs: number; servers?: ServerName[] };
-  manyTopics: { topics: number; transports: Transport[]; probeMs: number; stepMs: number; ladder: Ladder; window: number; latencyLimitMs: number; servers?: ServerName[] };
+  manyTopics: {
+    topics: number;
+    transports: Transport[];
+    probeMs: number;
+    stepMs: number;
+    ladder: Ladder;
+    window: number;
+    latencyLimitMs: number;
+    servers?: ServerName[];
+  };
   idle: { connections: number; transports: Transport[]; settleMs: number; servers?: ServerName[] };
   capacity: { requested: number; holdMs: number; heartbeatMs: number; servers: ServerName[] };
   ingest: { durationMs: number; httpConnections: number; batch: number; wsWindow: number };
@@ -48,9 +57,24 @@ export const CONFIGS: Record<Mode, BenchConfig> = {
   smoke: {
     mode: 'smoke',
     servers: ALL,
-    fanout: { sizes: [{ subscribers: 200, transports: ['ws', 'sse'], latencyLimitMs: 1000 }], warmMs: 0, probeMs: 300, stepMs: 300, ladder: { start: 0.3, growth: 1.5, bisect: 0, maxSteps: 1 } },
+    fanout: {
+      sizes: [{ subscribers: 200, transports: ['ws', 'sse'], latencyLimitMs: 1000 }],
+      warmMs: 0,
+      probeMs: 300,
+      stepMs: 300,
+      ladder: { start: 0.3, growth: 1.5, bisect: 0, maxSteps: 1 },
+    },
     highRate: { subscribers: 100, rates: [200], stepMs: 300, transports: ['ws'], latencyLimitMs: 1000, servers: ['herald'] },
-    manyTopics: { topics: 100, transports: ['ws'], probeMs: 300, stepMs: 300, ladder: { start: 0.3, growth: 1.5, bisect: 0, maxSteps: 1 }, window: 16, latencyLimitMs: 1000, servers: ['herald'] },
+    manyTopics: {
+      topics: 100,
+      transports: ['ws'],
+      probeMs: 300,
+      stepMs: 300,
+      ladder: { start: 0.3, growth: 1.5, bisect: 0, maxSteps: 1 },
+      window: 16,
+      latencyLimitMs: 1000,
+      servers: ['herald'],
+    },
     idle: { connections: 100, transports: ['ws', 'sse'], settleMs: 100, servers: ['herald'] },
     capacity: { requested: 300, holdMs: 1200, heartbeatMs: 400, servers: ['herald'] },
     ingest: { durationMs: 200, httpConnections: 4, batch: 20, wsWindow: 16 },
@@ -70,7 +94,15 @@ export const CONFIGS: Record<Mode, BenchConfig> = {
       ladder: { start: 0.9, growth: 1.15, bisect: 0, maxSteps: 2 },
     },
     highRate: { subscribers: 1000, rates: [100, 1000, 2000], stepMs: 1000, transports: ['ws'], latencyLimitMs: 100 },
-    manyTopics: { topics: 5000, transports: ['ws'], probeMs: 1000, stepMs: 1000, ladder: { start: 0.9, growth: 1.2, bisect: 0, maxSteps: 1 }, window: 32, latencyLimitMs: 100 },
+    manyTopics: {
+      topics: 5000,
+      transports: ['ws'],
+      probeMs: 1000,
+      stepMs: 1000,
+      ladder: { start: 0.9, growth: 1.2, bisect: 0, maxSteps: 1 },
+      window: 32,
+      latencyLimitMs: 100,
+    },
     idle: { connections: 3000, transports: ['ws', 'sse'], settleMs: 1000 },
     capacity: { requested: 6000, holdMs: 6000, heartbeatMs: 2000, servers: ['herald'] },
     ingest: { durationMs: 800, httpConnections: 16, batch: 100, wsWindow: 64 },
@@ -90,7 +122,15 @@ export const CONFIGS: Record<Mode, BenchConfig> = {
       ladder: { start: 0.8, growth: 1.1, bisect: 1, maxSteps: 8 },
     },
     highRate: { subscribers: 1000, rates: [100, 200, 500, 1000, 2000], stepMs: 3000, transports: ['ws'], latencyLimitMs: 100 },
-    manyTopics: { topics: 10_000, transports: ['ws'], probeMs: 3000, stepMs: 3000, ladder: { start: 0.8, growth: 1.1, bisect: 0, maxSteps: 4 }, window: 32, latencyLimitMs: 100 },
+    manyTopics: {
+      topics: 10_000,
+      transports: ['ws'],
+      probeMs: 3000,
+      stepMs: 3000,
+      ladder: { start: 0.8, growth: 1.1, bisect: 0, maxSteps: 4 },
+      window: 32,
+      latencyLimitMs: 100,
+    },
     idle: { connections: 20_000, transports: ['ws', 'sse'], settleMs: 3000 },
     capacity: { requested: 50_000, holdMs: 60_000, heartbeatMs: 5000, servers: ['herald'] },
     ingest: { durationMs: 3000, httpConnections: 16, batch: 100, wsWindow: 64 },

@@ -14,7 +14,10 @@ import { SERVER_NAMES, type ServerName } from './harness/targets.js';
 
 function flag(name: string): string | undefined {
   const prefix = `--${name}=`;
-  return process.argv.slice(2).find((a) => a.startsWith(prefix))?.slice(prefix.length);
+  return process.argv
+    .slice(2)
+    .find((a) => a.startsWith(prefix))
+    ?.slice(prefix.length);
 }
 
 const args = process.argv.slice(2);
@@ -42,4 +45,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 // The harness itself runs on the generator core, away from the server under test.
 if (pin) spawnSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
 
-await runBench({ ...CONFIGS[mode], servers }, { ...(only === undefined ? {} : { only }), outDir, pin, command: `npm run bench${args.length > 0 ? ` -- ${args.join(' ')}` : ''}` });
+await runBench(
+  { ...CONFIGS[mode], servers },
+  { ...(only === undefined ? {} : { only }), outDir, pin, command: `npm run bench${args.length > 0 ? ` -- ${args.join(' ')}` : ''}` },
+);

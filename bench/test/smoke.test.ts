@@ -106,7 +106,10 @@ describe('bench harness (smoke)', { timeout: 300_000 }, () => {
     for (const step of run.steps) {
       assertAllDelivered(step.overall, `redis at ${step.overall.rate}`);
       assert.equal(step.byNode.length, config.redis.nodes);
-      assert.equal(step.byNode.reduce((sum, node) => sum + node.delivered, 0), step.overall.delivered);
+      assert.equal(
+        step.byNode.reduce((sum, node) => sum + node.delivered, 0),
+        step.overall.delivered,
+      );
     }
     assert.ok(run.keysDeleted > 0, 'the run deleted its Redis keys');
   });

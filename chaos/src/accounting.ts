@@ -81,13 +81,23 @@ function covers(reset: ResetSeen, entry: LedgerEntry, log: SubscriberLog, ledger
  */
 export function judge(log: SubscriberLog, ledger: Ledger, options: JudgeOptions = {}): SubscriberTally {
   const tally: SubscriberTally = {
-    name: log.name, expected: 0, received: 0, missingUnexplained: 0, missingExplained: 0, duplicated: 0,
-    duplicatedAfterReset: 0, reordered: 0, resets: log.resets.length, phantoms: 0, unacked: 0,
+    name: log.name,
+    expected: 0,
+    received: 0,
+    missingUnexplained: 0,
+    missingExplained: 0,
+    duplicated: 0,
+    duplicatedAfterReset: 0,
+    reordered: 0,
+    resets: log.resets.length,
+    phantoms: 0,
+    unacked: 0,
     connections: log.connections,
     paused: log.paused,
     resumed: log.resumed,
     timeline: { missingFrom: null, missingTo: null, lastReceived: null, resetsAt: [] },
-    samples: { missing: [], duplicated: [], reordered: [], phantoms: [] }, notes: [...log.notes],
+    samples: { missing: [], duplicated: [], reordered: [], phantoms: [] },
+    notes: [...log.notes],
   };
   const firstCopy = new Map<string, number>();
   let latestSent = -Infinity;

@@ -45,8 +45,18 @@ export interface ExperimentResult {
 /** Adds up a group's tallies. */
 export function totals(label: string, tallies: SubscriberTally[]): GroupTotals {
   const row: GroupTotals = {
-    label, subscribers: tallies.length, expected: 0, received: 0, missingUnexplained: 0, missingExplained: 0,
-    duplicated: 0, duplicatedAfterReset: 0, reordered: 0, resets: 0, phantoms: 0, unacked: 0,
+    label,
+    subscribers: tallies.length,
+    expected: 0,
+    received: 0,
+    missingUnexplained: 0,
+    missingExplained: 0,
+    duplicated: 0,
+    duplicatedAfterReset: 0,
+    reordered: 0,
+    resets: 0,
+    phantoms: 0,
+    unacked: 0,
   };
   for (const t of tallies) {
     row.expected += t.expected;
@@ -98,8 +108,13 @@ const COLUMNS: Array<[string, (r: GroupTotals) => string | number]> = [
 /** A Markdown table of one experiment, with its crash count and verdict. */
 export function markdown(result: ExperimentResult): string {
   const lines = [`### ${result.name}: ${result.title}`, ''];
-  const knobs = Object.entries(result.knobs).map(([k, v]) => `${k}=${v}`).join(', ');
-  lines.push(`Knobs: ${knobs}. Took ${(result.durationMs / 1000).toFixed(1)} s. Faults injected: ${result.faults}. Publishes: ${result.published.attempted} attempted, ${result.published.acknowledged} acknowledged, ${result.published.refused} refused.`, '');
+  const knobs = Object.entries(result.knobs)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
+  lines.push(
+    `Knobs: ${knobs}. Took ${(result.durationMs / 1000).toFixed(1)} s. Faults injected: ${result.faults}. Publishes: ${result.published.attempted} attempted, ${result.published.acknowledged} acknowledged, ${result.published.refused} refused.`,
+    '',
+  );
   lines.push(`| ${[...COLUMNS.map(([h]) => h), 'crashes', 'verdict'].join(' | ')} |`);
   lines.push(`|${[...COLUMNS, 0, 0].map(() => '---').join('|')}|`);
   for (const row of result.rows) {

@@ -34,11 +34,23 @@ const EXPERIMENT_DIR = join(RESULTS_DIR, 'experiments');
  * updates theirs without losing the others'.
  */
 function writeSummary(): void {
-  const latest = EXPERIMENTS.map((e) => join(EXPERIMENT_DIR, `${e.name}.json`)).filter((file) => existsSync(file))
+  const latest = EXPERIMENTS.map((e) => join(EXPERIMENT_DIR, `${e.name}.json`))
+    .filter((file) => existsSync(file))
     .map((file) => JSON.parse(readFileSync(file, 'utf8')) as { seed: number; scale: number; at: string; result: ExperimentResult });
-  const table = ['| experiment | run at | seed | scale | faults | acknowledged | verdict |', '|---|---|---|---|---|---|---|',
-    ...latest.map(({ result, at, seed, scale }) => `| ${result.name} | ${at} | ${seed} | ${scale} | ${result.faults} | ${result.published.acknowledged} | ${result.passed ? 'pass' : '**FAIL**'} |`)].join('\n');
-  const sections = ['# Chaos results', 'The latest run of each experiment (`npm run chaos`; see docs/reliability.md).', table, ...latest.map(({ result }) => markdown(result))];
+  const table = [
+    '| experiment | run at | seed | scale | faults | acknowledged | verdict |',
+    '|---|---|---|---|---|---|---|',
+    ...latest.map(
+      ({ result, at, seed, scale }) =>
+        `| ${result.name} | ${at} | ${seed} | ${scale} | ${result.faults} | ${result.published.acknowledged} | ${result.passed ? 'pass' : '**FAIL**'} |`,
+    ),
+  ].join('\n');
+  const sections = [
+    '# Chaos results',
+    'The latest run of each experiment (`npm run chaos`; see docs/reliability.md).',
+    table,
+    ...latest.map(({ result }) => markdown(result)),
+  ];
   writeResults('chaos', { experiments: latest }, sections.join('\n\n'));
 }
 
@@ -53,7 +65,12 @@ async function main(): Promise<void> {
   const results: ExperimentResult[] = [];
   for (const entry of selected) {
     process.stderr.write(`chaos: running ${entry.name}\n`);
-    const outcome = await entry.run({ durationMs: entry.durationMs * scale, subscribersPerKind: perKind, random: seededRandom(seed), log: (line) => process.stderr.write(`  ${line}\n`) });
+    const outcome = await entry.run({
+      durationMs: entry.durationMs * scale,
+      subscribersPerKind: perKind,
+      random: seededRandom(seed),
+      log: (line) => process.stderr.write(`  ${line}\n`),
+    });
     for (const result of Array.isArray(outcome) ? outcome : [outcome]) {
       results.push(result);
       const md = markdown(result);

@@ -59,7 +59,16 @@ async function main(): Promise<void> {
     say(`${fleet.size} idle connections open (${fleet.failed} failed), ${session.clients.length} active subscribers`);
     const topics = patterns;
     for (let i = 0; i < 2; i++) {
-      session.publish({ name: `p${i}`, url: () => hub.url, topics, mode: 'until-acked', intervalMs: 15, attemptTimeoutMs: 3000, maxEvents: 10_000_000, graceMs: 10_000 });
+      session.publish({
+        name: `p${i}`,
+        url: () => hub.url,
+        topics,
+        mode: 'until-acked',
+        intervalMs: 15,
+        attemptTimeoutMs: 3000,
+        maxEvents: 10_000_000,
+        graceMs: 10_000,
+      });
     }
     let lastReport = Date.now();
     while (Date.now() - started < durationMs && !hub.crashed()) {
@@ -67,7 +76,9 @@ async function main(): Promise<void> {
       if (Date.now() - lastReport >= 60_000) {
         lastReport = Date.now();
         const last = hub.samples().at(-1);
-        say(`${Math.round((Date.now() - started) / 60_000)} min: ${fleet.size} idle, ${session.ledger.ackedCount()} events acknowledged${last ? `, hub rss ${(last.rss / MIB).toFixed(1)} MiB heap ${(last.heapUsed / MIB).toFixed(1)} MiB` : ''}`);
+        say(
+          `${Math.round((Date.now() - started) / 60_000)} min: ${fleet.size} idle, ${session.ledger.ackedCount()} events acknowledged${last ? `, hub rss ${(last.rss / MIB).toFixed(1)} MiB heap ${(last.heapUsed / MIB).toFixed(1)} MiB` : ''}`,
+        );
       }
     }
     const published = await session.stopPublishing();
@@ -83,20 +94,37 @@ async function main(): Promise<void> {
       published,
       faults: proxy.cuts + fleet.opened,
       crashes,
-      notes: [`${proxy.cuts} active connections cut; ${fleet.opened} idle connections opened in all (${fleet.failed} failed)`, ...(drained ? [] : ['drain timed out after 15 s'])],
+      notes: [
+        `${proxy.cuts} active connections cut; ${fleet.opened} idle connections opened in all (${fleet.failed} failed)`,
+        ...(drained ? [] : ['drain timed out after 15 s']),
+      ],
     });
     const passed = memory.passed && delivery.passed;
-    const table = ['| t (s) | rss (MiB) | heapUsed (MiB) | heapTotal (MiB) | external (MiB) |', '|---|---|---|---|---|',
-      ...samples.map((s) => `| ${Math.round((s.at - samples[0]!.at) / 1000)} | ${(s.rss / MIB).toFixed(1)} | ${(s.heapUsed / MIB).toFixed(1)} | ${(s.heapTotal / MIB).toFixed(1)} | ${(s.external / MIB).toFixed(1)} |`)];
+    const table = [
+      '| t (s) | rss (MiB) | heapUsed (MiB) | heapTotal (MiB) | external (MiB) |',
+      '|---|---|---|---|---|',
+      ...samples.map(
+        (s) =>
+          `| ${Math.round((s.at - samples[0]!.at) / 1000)} | ${(s.rss / MIB).toFixed(1)} | ${(s.heapUsed / MIB).toFixed(1)} | ${(s.heapTotal / MIB).toFixed(1)} | ${(s.external / MIB).toFixed(1)} |`,
+      ),
+    ];
     const md = [
-      `# Soak run ${new Date().toISOString()}`, '',
-      `Seed ${seed}. ${minutes} min, ${idleCount} idle subscribers (half SSE, half WebSocket, ${churnPerSecond} replaced per second), ${session.clients.length} active.`, '',
-      `Memory rule: after a warm-up of ${Math.round(bounds.warmupMs / 1000)} s, the least-squares slope of heapUsed (after a full GC) at most ${(bounds.heapSlopePerMinute / MIB).toFixed(2)} MiB/min, and RSS at the end within ${(bounds.rssGrowth * 100).toFixed(0)} % of RSS after warm-up.`, '',
+      `# Soak run ${new Date().toISOString()}`,
+      '',
+      `Seed ${seed}. ${minutes} min, ${idleCount} idle subscribers (half SSE, half WebSocket, ${churnPerSecond} replaced per second), ${session.clients.length} active.`,
+      '',
+      `Memory rule: after a warm-up of ${Math.round(bounds.warmupMs / 1000)} s, the least-squares slope of heapUsed (after a full GC) at most ${(bounds.heapSlopePerMinute / MIB).toFixed(2)} MiB/min, and RSS at the end within ${(bounds.rssGrowth * 100).toFixed(0)} % of RSS after warm-up.`,
+      '',
       `Result: heapUsed slope ${(memory.heapSlopePerMinute / MIB).toFixed(3)} MiB/min over ${memory.samples} samples; RSS ${(memory.rssAfterWarmup / MIB).toFixed(1)} → ${(memory.rssAtEnd / MIB).toFixed(1)} MiB (${(memory.rssGrowth * 100).toFixed(1)} %). Memory: ${memory.passed ? 'pass' : '**FAIL**'}.`,
-      ...memory.failures.map((f) => `- ${f}`), '',
-      markdown(delivery), '',
-      `Verdict: ${passed ? 'pass' : '**FAIL**'}`, '',
-      '## Samples', '', ...table,
+      ...memory.failures.map((f) => `- ${f}`),
+      '',
+      markdown(delivery),
+      '',
+      `Verdict: ${passed ? 'pass' : '**FAIL**'}`,
+      '',
+      '## Samples',
+      '',
+      ...table,
     ].join('\n');
     writeResults('soak', { seed, at: new Date().toISOString(), bounds, memory, samples, delivery, passed }, md);
     process.stdout.write(`${md}\n`);

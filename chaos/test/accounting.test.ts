@@ -17,7 +17,7 @@ async function publish(ledger: Ledger, key: string, topic = 't/a'): Promise<void
 }
 
 function subscriber(pattern = 't/*'): SubscriberLog {
-  const log = new SubscriberLog('s', pattern, (topic) => pattern === 't/*' ? topic.startsWith('t/') : topic === pattern);
+  const log = new SubscriberLog('s', pattern, (topic) => (pattern === 't/*' ? topic.startsWith('t/') : topic === pattern));
   log.confirmed();
   return log;
 }
@@ -101,7 +101,15 @@ test('order: concurrent publishes may arrive either way, unless the log order sa
   log.event('b', 'b');
   log.event('a', 'a');
   assert.equal(judge(log, ledger).reordered, 0);
-  assert.equal(judge(log, ledger, { logOrder: new Map([['a', 1], ['b', 2]]) }).reordered, 1);
+  assert.equal(
+    judge(log, ledger, {
+      logOrder: new Map([
+        ['a', 1],
+        ['b', 2],
+      ]),
+    }).reordered,
+    1,
+  );
 });
 
 test('events sent before the subscription was confirmed are not expected', async () => {

@@ -16,23 +16,61 @@ function samples(minutes: number, heapAt: (minute: number) => number, rssAt: (mi
 }
 
 test('slope is the least-squares slope', () => {
-  assert.equal(slope([[0, 1], [1, 3], [2, 5]]), 2);
+  assert.equal(
+    slope([
+      [0, 1],
+      [1, 3],
+      [2, 5],
+    ]),
+    2,
+  );
   assert.equal(slope([[0, 1]]), 0);
 });
 
 test('growth during warm-up only passes; a sawtooth without a trend passes', () => {
-  const verdict = judgeMemory(samples(10, (m) => (m < 2 ? 10 * MIB * m : 20 * MIB + ((m * 6) % 1) * 2 * MIB), () => 100 * MIB), bounds);
+  const verdict = judgeMemory(
+    samples(
+      10,
+      (m) => (m < 2 ? 10 * MIB * m : 20 * MIB + ((m * 6) % 1) * 2 * MIB),
+      () => 100 * MIB,
+    ),
+    bounds,
+  );
   assert.ok(verdict.passed, verdict.failures.join('; '));
 });
 
 test('a heap that keeps growing after warm-up fails; so does RSS growth past the bound', () => {
-  const leaking = judgeMemory(samples(10, (m) => 20 * MIB + 2 * MIB * m, () => 100 * MIB), bounds);
+  const leaking = judgeMemory(
+    samples(
+      10,
+      (m) => 20 * MIB + 2 * MIB * m,
+      () => 100 * MIB,
+    ),
+    bounds,
+  );
   assert.equal(leaking.passed, false);
   assert.match(leaking.failures.join(), /heapUsed grows/);
-  const rss = judgeMemory(samples(10, () => 20 * MIB, (m) => 100 * MIB + 5 * MIB * m), bounds);
+  const rss = judgeMemory(
+    samples(
+      10,
+      () => 20 * MIB,
+      (m) => 100 * MIB + 5 * MIB * m,
+    ),
+    bounds,
+  );
   assert.match(rss.failures.join(), /RSS grew/);
 });
 
 test('too few samples after warm-up is no verdict', () => {
-  assert.equal(judgeMemory(samples(2.2, () => 0, () => 1), bounds).passed, false);
+  assert.equal(
+    judgeMemory(
+      samples(
+        2.2,
+        () => 0,
+        () => 1,
+      ),
+      bounds,
+    ).passed,
+    false,
+  );
 });

@@ -169,7 +169,9 @@ export function loadAverage(): { load1: number; running: string } {
 
 /** Busy and total jiffies of one core so far, from /proc/stat (busy = all but idle and iowait). */
 export function coreTimes(core: number): { busy: number; total: number } {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith(`cpu${core} `));
+  const line = readFileSync('/proc/stat', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`cpu${core} `));
   if (line === undefined) return { busy: 0, total: 0 };
   const values = line.trim().split(/\s+/).slice(1).map(Number);
   const total = values.reduce((sum, v) => sum + v, 0);

@@ -192,12 +192,24 @@ export class Rig {
     const spec: PublishSpec =
       options.http === undefined
         ? { mode: target.publish.mode, host: '127.0.0.1', port, path: target.publish.path, topics, batch: 1, connections: 1, window: 1, durationMs: 0 }
-        : { mode: 'http', host: '127.0.0.1', port, path: '/publish', topics, batch: options.http.batch, connections: options.http.connections, window: 1, durationMs: 0 };
+        : {
+            mode: 'http',
+            host: '127.0.0.1',
+            port,
+            path: '/publish',
+            topics,
+            batch: options.http.batch,
+            connections: options.http.connections,
+            window: 1,
+            durationMs: 0,
+          };
     await this.publisherAgent.request({ op: 'publisher', spec: { ...spec, localAddress: sourceAddresses(1)[0]! } }, 30_000);
   }
 
   /** Sums the counts of every subscriber group (or of the named ones). */
-  async counts(filter?: (group: string) => boolean): Promise<{ frames: number; ready: number; open: number; dropped: number; failed: number; heartbeats: number; latency: Histogram }> {
+  async counts(
+    filter?: (group: string) => boolean,
+  ): Promise<{ frames: number; ready: number; open: number; dropped: number; failed: number; heartbeats: number; latency: Histogram }> {
     const latency = new Histogram();
     const total = { frames: 0, ready: 0, open: 0, dropped: 0, failed: 0, heartbeats: 0, latency };
     const seen = new Set<Agent>();
@@ -276,7 +288,10 @@ export class Rig {
     const cpu = this.serverCpu() - cpu0;
     const gen = this.#agentsCpu() - gen0;
     const core1 = core === undefined ? undefined : coreTimes(core);
-    const coreBusy = core0 === undefined || core1 === undefined || core1.total === core0.total ? null : Math.round(((core1.busy - core0.busy) * 100) / (core1.total - core0.total));
+    const coreBusy =
+      core0 === undefined || core1 === undefined || core1.total === core0.total
+        ? null
+        : Math.round(((core1.busy - core0.busy) * 100) / (core1.total - core0.total));
     const wallMs = Math.max(1, Date.now() - t0);
     const activeMs = Math.max(step.durationMs, lastFrameAt - t0, 1);
     const summary = counts.latency.summary();

@@ -36,17 +36,9 @@ export interface Target {
 
 const HERALD_BIN = fileURLToPath(new URL('../../../packages/server/bin/herald.js', import.meta.url));
 const server = (file: string): string => fileURLToPath(new URL(`../servers/${file}`, import.meta.url));
-const baseline = (file: string) => (s: ServerSettings): string[] => [
-  '--import',
-  'tsx',
-  server(file),
-  '--port',
-  String(s.port),
-  '--host',
-  '127.0.0.1',
-  '--heartbeat',
-  String(s.heartbeatMs),
-];
+const baseline =
+  (file: string) =>
+  (s: ServerSettings): string[] => ['--import', 'tsx', server(file), '--port', String(s.port), '--host', '127.0.0.1', '--heartbeat', String(s.heartbeatMs)];
 
 /** Every server, in the order tables list them. */
 export const TARGETS: Record<ServerName, Target> = {

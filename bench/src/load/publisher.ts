@@ -71,7 +71,12 @@ abstract class Channel {
     this.spec = spec;
     this.opened = new Promise((resolve, reject) => {
       this.ready = resolve;
-      this.socket = connect({ host: spec.host, port: spec.port, noDelay: true, ...(spec.localAddress === undefined ? {} : { localAddress: spec.localAddress }) });
+      this.socket = connect({
+        host: spec.host,
+        port: spec.port,
+        noDelay: true,
+        ...(spec.localAddress === undefined ? {} : { localAddress: spec.localAddress }),
+      });
       this.socket.on('error', reject);
       this.socket.on('connect', () => this.start());
       this.socket.on('data', (chunk: Buffer) => this.receive(chunk));
@@ -180,9 +185,12 @@ class EioChannel extends UpgradedChannel {
   protected frame(opcode: number, payload: Buffer | undefined): void {
     if (opcode !== OP_TEXT || payload === undefined) return;
     const type = payload[0];
-    if (type === 0x30) this.socket.write(clientText('40')); // open → connect to "/"
-    else if (type === 0x32 && payload.length === 1) this.socket.write(clientText('3')); // ping → pong
-    else if (type === 0x34 && payload[1] === 0x30) this.ready(); // connected to "/"
+    if (type === 0x30)
+      this.socket.write(clientText('40')); // open → connect to "/"
+    else if (type === 0x32 && payload.length === 1)
+      this.socket.write(clientText('3')); // ping → pong
+    else if (type === 0x34 && payload[1] === 0x30)
+      this.ready(); // connected to "/"
     else if (type === 0x34 && payload[1] === 0x33) this.acknowledge(true, this.latency); // ack
   }
 

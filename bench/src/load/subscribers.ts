@@ -147,7 +147,8 @@ class Subscriber {
         return false;
       }
       this.#head = undefined;
-      if (this.#wire !== 'sse') this.#reader = new WsFrameReader(this.#sampled, (opcode, length, p0, p1, p2, payload) => this.#onFrame(opcode, length, p0, p1, p2, payload));
+      if (this.#wire !== 'sse')
+        this.#reader = new WsFrameReader(this.#sampled, (opcode, length, p0, p1, p2, payload) => this.#onFrame(opcode, length, p0, p1, p2, payload));
       if (end + 4 < n) this.#body(buffer, end + 4, n);
       return true;
     }

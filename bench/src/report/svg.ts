@@ -102,8 +102,12 @@ export function barChart(options: {
     present.forEach((bar, k) => {
       const x = start + k * barW;
       const v = bar.v!;
-      out.push(`<rect x="${x.toFixed(1)}" y="${y(v).toFixed(1)}" width="${(barW - 3).toFixed(1)}" height="${(frame.top + plotH - y(v)).toFixed(1)}" fill="${colorOf(bar.s.name, bar.i)}"><title>${escape(`${bar.s.name}: ${v}`)}</title></rect>`);
-      out.push(`<text x="${(x + (barW - 3) / 2).toFixed(1)}" y="${(y(v) - 4).toFixed(1)}" text-anchor="middle" font-size="10" fill="#333">${formatNumber(v)}</text>`);
+      out.push(
+        `<rect x="${x.toFixed(1)}" y="${y(v).toFixed(1)}" width="${(barW - 3).toFixed(1)}" height="${(frame.top + plotH - y(v)).toFixed(1)}" fill="${colorOf(bar.s.name, bar.i)}"><title>${escape(`${bar.s.name}: ${v}`)}</title></rect>`,
+      );
+      out.push(
+        `<text x="${(x + (barW - 3) / 2).toFixed(1)}" y="${(y(v) - 4).toFixed(1)}" text-anchor="middle" font-size="10" fill="#333">${formatNumber(v)}</text>`,
+      );
     });
     out.push(`<text x="${(frame.left + g * groupW + groupW / 2).toFixed(1)}" y="${frame.top + plotH + 18}" text-anchor="middle">${escape(group)}</text>`);
   });
@@ -113,7 +117,12 @@ export function barChart(options: {
     out.push(`<text x="${frame.width - frame.right}" y="${Number(ly) - 4}" text-anchor="end" fill="#c0392b">${escape(options.line.label)}</text>`);
   }
   out.push(`<line x1="${frame.left}" x2="${frame.width - frame.right}" y1="${frame.top + plotH}" y2="${frame.top + plotH}" stroke="#333"/>`);
-  out.push(...legend(frame, options.series.map((s) => s.name)));
+  out.push(
+    ...legend(
+      frame,
+      options.series.map((s) => s.name),
+    ),
+  );
   out.push('</svg>');
   return `${out.join('\n')}\n`;
 }
@@ -168,14 +177,23 @@ export function lineChart(options: {
     const color = colorOf(s.name, i);
     const points = [...s.points].sort((a, b) => a[0] - b[0]);
     if (points.length > 1) {
-      out.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${points.map((p) => `${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`).join(' ')}"/>`);
+      out.push(
+        `<polyline fill="none" stroke="${color}" stroke-width="2" points="${points.map((p) => `${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`).join(' ')}"/>`,
+      );
     }
     for (const p of points) {
-      out.push(`<circle cx="${x(p[0]).toFixed(1)}" cy="${y(p[1]).toFixed(1)}" r="3.5" fill="${color}"><title>${escape(`${s.name}: ${p[0]} → ${p[1]}`)}</title></circle>`);
+      out.push(
+        `<circle cx="${x(p[0]).toFixed(1)}" cy="${y(p[1]).toFixed(1)}" r="3.5" fill="${color}"><title>${escape(`${s.name}: ${p[0]} → ${p[1]}`)}</title></circle>`,
+      );
     }
   });
   out.push(`<line x1="${frame.left}" x2="${frame.width - frame.right}" y1="${frame.top + plotH}" y2="${frame.top + plotH}" stroke="#333"/>`);
-  out.push(...legend(frame, options.series.map((s) => s.name)));
+  out.push(
+    ...legend(
+      frame,
+      options.series.map((s) => s.name),
+    ),
+  );
   out.push('</svg>');
   return `${out.join('\n')}\n`;
 }

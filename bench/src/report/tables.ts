@@ -21,13 +21,31 @@ const ms = (value: number): string => (value >= 100 ? String(Math.round(value)) 
 
 function stepCells(step: StepResult | null | undefined, capped: boolean): string[] {
   if (step === null || step === undefined) return ['–', '–', '–', '–', '–'];
-  return [`${capped ? '≥ ' : ''}${n(step.deliveriesPerSec)}`, String(step.rate ?? '–'), ms(step.latency.p50), ms(step.latency.p99), String(step.cpuUsPerDelivery)];
+  return [
+    `${capped ? '≥ ' : ''}${n(step.deliveriesPerSec)}`,
+    String(step.rate ?? '–'),
+    ms(step.latency.p50),
+    ms(step.latency.p99),
+    String(step.cpuUsPerDelivery),
+  ];
 }
 
 function ladderTable(title: string, runs: BenchResults['scenarios']['fanout']): Table {
   return {
     title,
-    headers: ['subscribers', 'transport', 'server', 'sustained deliveries/s', 'at events/s', 'p50 ms', 'p99 ms', 'CPU µs/delivery', 'saturation deliveries/s', 'CPU µs/delivery (saturated)', 'generator CPU %'],
+    headers: [
+      'subscribers',
+      'transport',
+      'server',
+      'sustained deliveries/s',
+      'at events/s',
+      'p50 ms',
+      'p99 ms',
+      'CPU µs/delivery',
+      'saturation deliveries/s',
+      'CPU µs/delivery (saturated)',
+      'generator CPU %',
+    ],
     rows: runs.map((r) => [
       n(r.subscribers),
       r.transport,
@@ -62,8 +80,19 @@ export function tables(results: BenchResults): Table[] {
         .flatMap((rate) =>
           s.highRate.map((r) => {
             const st = r.steps.find((x) => x.rate === rate);
-            if (st === undefined) return [n(rate), r.transport, label(r.server), r.error === undefined ? 'not run (fell behind earlier)' : 'error', '', '', '', '', ''];
-            return [n(rate), r.transport, label(r.server), `${(st.fraction * 100).toFixed(1)}%`, n(st.deliveriesPerSec), String(st.cpuUsPerDelivery), ms(st.latency.p50), ms(st.latency.p99), String(st.serverCpuPercent)];
+            if (st === undefined)
+              return [n(rate), r.transport, label(r.server), r.error === undefined ? 'not run (fell behind earlier)' : 'error', '', '', '', '', ''];
+            return [
+              n(rate),
+              r.transport,
+              label(r.server),
+              `${(st.fraction * 100).toFixed(1)}%`,
+              n(st.deliveriesPerSec),
+              String(st.cpuUsPerDelivery),
+              ms(st.latency.p50),
+              ms(st.latency.p99),
+              String(st.serverCpuPercent),
+            ];
           }),
         ),
       notes: ['A step stops the series when under 50% was delivered: the server then has a backlog that would spill into later steps.'],
@@ -106,7 +135,10 @@ export function tables(results: BenchResults): Table[] {
         (r.rssBytes / 2 ** 20).toFixed(0),
         String(r.serverCpuPercent),
       ]),
-      notes: s.capacity.filter((r) => r.limitedBy !== null).slice(0, 1).map((r) => `attempted < asked: ${r.limitedBy}.`),
+      notes: s.capacity
+        .filter((r) => r.limitedBy !== null)
+        .slice(0, 1)
+        .map((r) => `attempted < asked: ${r.limitedBy}.`),
     });
   }
   if (s.ingest.length > 0) {
@@ -115,7 +147,13 @@ export function tables(results: BenchResults): Table[] {
       headers: ['server', 'publish API', 'in flight', 'events/s', 'CPU µs/event', 'ack p50 ms', 'ack p99 ms', 'errors'],
       rows: s.ingest.map((r) => [
         label(r.server),
-        r.mode === 'ws' ? (r.server === 'socketio' ? 'emit with ack' : 'WebSocket publish') : r.mode === 'http-single' ? 'POST /publish, 1 event' : `POST /publish, ${r.batch} events`,
+        r.mode === 'ws'
+          ? r.server === 'socketio'
+            ? 'emit with ack'
+            : 'WebSocket publish'
+          : r.mode === 'http-single'
+            ? 'POST /publish, 1 event'
+            : `POST /publish, ${r.batch} events`,
         `${r.connections} × ${r.inFlight}`,
         r.error === undefined ? n(r.eventsPerSec) : 'error',
         String(r.cpuUsPerEvent),
@@ -129,7 +167,15 @@ export function tables(results: BenchResults): Table[] {
     const r = s.redis;
     out.push({
       title: `Scenario 7: Redis mode (${r.nodes} Herald nodes on one Redis, ${n(r.subscribers)} WebSocket subscribers spread over them, published on node 0)`,
-      headers: ['events/s', 'delivered', 'deliveries/s', 'p50 ms', 'p99 ms', ...Array.from({ length: r.nodes }, (_, i) => `node ${i} p99 ms`), 'CPU µs/delivery (all nodes)'],
+      headers: [
+        'events/s',
+        'delivered',
+        'deliveries/s',
+        'p50 ms',
+        'p99 ms',
+        ...Array.from({ length: r.nodes }, (_, i) => `node ${i} p99 ms`),
+        'CPU µs/delivery (all nodes)',
+      ],
       rows:
         r.skipped !== null
           ? [[`skipped: ${r.skipped}`]]
@@ -148,7 +194,11 @@ export function tables(results: BenchResults): Table[] {
     out.push({
       title: 'Targets',
       headers: ['target', 'measured', 'met'],
-      rows: results.targets.map((t) => [t.target, t.measured + (t.note === undefined ? '' : ` (${t.note})`), t.met === null ? 'not decided' : t.met ? 'yes' : 'NO']),
+      rows: results.targets.map((t) => [
+        t.target,
+        t.measured + (t.note === undefined ? '' : ` (${t.note})`),
+        t.met === null ? 'not decided' : t.met ? 'yes' : 'NO',
+      ]),
     });
   }
   return out;

@@ -23,10 +23,15 @@ function scenario1(results: BenchResults): TargetCheck[] {
     checks.push({
       id: `s1-throughput-${transport}-${subscribers}`,
       target: `Scenario 1 (${where}): ≥ 90% of the raw limit's sustained deliveries/s`,
-      measured: rawBest > 0 ? `${searchCapped(herald) ? '≥ ' : ''}${heraldBest.toLocaleString('en-US')} vs ${searchCapped(raw) ? '≥ ' : ''}${rawBest.toLocaleString('en-US')} = ${pct(heraldBest / rawBest)}` : 'raw limit did not keep up at any rate',
+      measured:
+        rawBest > 0
+          ? `${searchCapped(herald) ? '≥ ' : ''}${heraldBest.toLocaleString('en-US')} vs ${searchCapped(raw) ? '≥ ' : ''}${rawBest.toLocaleString('en-US')} = ${pct(heraldBest / rawBest)}`
+          : 'raw limit did not keep up at any rate',
       // Herald below 90% while its search stopped on the step limit still keeping up: not decided by this run.
       met: rawBest > 0 ? (heraldBest >= 0.9 * rawBest ? true : searchCapped(herald) ? null : false) : null,
-      ...(rawBest > 0 && heraldBest < 0.9 * rawBest && searchCapped(herald) ? { note: "Herald's search hit its step limit while still keeping up: a lower bound" } : {}),
+      ...(rawBest > 0 && heraldBest < 0.9 * rawBest && searchCapped(herald)
+        ? { note: "Herald's search hit its step limit while still keeping up: a lower bound" }
+        : {}),
     });
     const rawCpu = raw.probe?.cpuUsPerDelivery ?? 0;
     const heraldCpu = herald.probe?.cpuUsPerDelivery ?? 0;
@@ -73,7 +78,10 @@ function redis(results: BenchResults): TargetCheck[] {
     {
       id: 'latency-redis',
       target: 'p99 publish-to-receive < 10 ms across 3 Redis nodes (1,000 subscribers, 100 events/s)',
-      measured: at100 === undefined ? (run.skipped ?? run.error ?? 'not measured') : `p99 ${at100.overall.latency.p99} ms (per node ${at100.byNode.map((n) => n.p99).join(' / ')} ms)`,
+      measured:
+        at100 === undefined
+          ? (run.skipped ?? run.error ?? 'not measured')
+          : `p99 ${at100.overall.latency.p99} ms (per node ${at100.byNode.map((n) => n.p99).join(' / ')} ms)`,
       met: at100 === undefined ? null : at100.overall.fraction >= 0.95 && at100.overall.latency.p99 < 10,
     },
   ];
@@ -81,7 +89,10 @@ function redis(results: BenchResults): TargetCheck[] {
 
 function idle(results: BenchResults): TargetCheck[] {
   const checks: TargetCheck[] = [];
-  for (const [transport, limit] of [['ws', 8], ['sse', 10]] as const) {
+  for (const [transport, limit] of [
+    ['ws', 8],
+    ['sse', 10],
+  ] as const) {
     const run = results.scenarios.idle.find((r) => r.server === 'herald' && r.transport === transport);
     if (run === undefined || run.connections === 0) continue;
     const kib = run.bytesPerConnection / 1024;

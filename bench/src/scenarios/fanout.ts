@@ -78,37 +78,53 @@ async function probeAndLadder(
   plan: { warmMs: number; probeMs: number; stepMs: number; ladder: Ladder; window: number; latencyLimitMs: number; sampleEvery: number },
 ): Promise<LadderRun> {
   const topicCount = topics.kind === 'single' ? 1 : topics.count;
-  const run: LadderRun = { server, transport, subscribers, topics: topicCount, connected: 0, connectMs: 0, latencyLimitMs: plan.latencyLimitMs, probe: null, steps: [], best: null };
-  return guarded(ctx, `${server} ${transport} ${subscribers}`, async () => {
-    const rig = await Rig.start({ placement: ctx.placement, pool: ctx.pool, server });
-    try {
-      const opened = await rig.subscribe(transport, subscribers, topics, { sampleEvery: plan.sampleEvery });
-      run.connected = opened.ready;
-      run.connectMs = opened.ms;
-      if (opened.ready < subscribers) throw new Error(`only ${opened.ready} of ${subscribers} subscribers connected`);
-      // Each event reaches the subscribers of its topic.
-      rig.perEvent = subscribers / topicCount;
-      await rig.openPublisher(topics);
-      const drainMs = plan.latencyLimitMs + 1000;
-      if (plan.warmMs > 0) await rig.step({ window: plan.window, durationMs: plan.warmMs }, drainMs);
-      run.probe = await rig.step({ window: plan.window, durationMs: plan.probeMs }, drainMs);
-      if (run.probe.delivered === 0) throw new Error(`no event reached a subscriber (${run.probe.acked} of ${run.probe.sent} publishes acknowledged)`);
-      ctx.log(`  ${TARGETS[server].label} ${transport} ×${subscribers}: ${describe(run.probe)}`);
-      const label = `  ${' '.repeat(TARGETS[server].label.length)} ${transport} ×${subscribers}: `;
-      const attempt = async (rate: number): Promise<boolean> => {
-        const step = await rig.step({ rate, window: 1, durationMs: plan.stepMs }, drainMs);
-        run.steps.push(step);
-        ctx.log(label + describe(step));
-        const passed = keptUp(step, plan.latencyLimitMs);
-        if (passed && (run.best === null || step.deliveriesPerSec > run.best.deliveriesPerSec)) run.best = step;
-        return passed;
-      };
-      await searchRate(run.probe.eventsPerSec, plan.ladder, attempt);
-      return run;
-    } finally {
-      await rig.close();
-    }
-  }, run);
+  const run: LadderRun = {
+    server,
+    transport,
+    subscribers,
+    topics: topicCount,
+    connected: 0,
+    connectMs: 0,
+    latencyLimitMs: plan.latencyLimitMs,
+    probe: null,
+    steps: [],
+    best: null,
+  };
+  return guarded(
+    ctx,
+    `${server} ${transport} ${subscribers}`,
+    async () => {
+      const rig = await Rig.start({ placement: ctx.placement, pool: ctx.pool, server });
+      try {
+        const opened = await rig.subscribe(transport, subscribers, topics, { sampleEvery: plan.sampleEvery });
+        run.connected = opened.ready;
+        run.connectMs = opened.ms;
+        if (opened.ready < subscribers) throw new Error(`only ${opened.ready} of ${subscribers} subscribers connected`);
+        // Each event reaches the subscribers of its topic.
+        rig.perEvent = subscribers / topicCount;
+        await rig.openPublisher(topics);
+        const drainMs = plan.latencyLimitMs + 1000;
+        if (plan.warmMs > 0) await rig.step({ window: plan.window, durationMs: plan.warmMs }, drainMs);
+        run.probe = await rig.step({ window: plan.window, durationMs: plan.probeMs }, drainMs);
+        if (run.probe.delivered === 0) throw new Error(`no event reached a subscriber (${run.probe.acked} of ${run.probe.sent} publishes acknowledged)`);
+        ctx.log(`  ${TARGETS[server].label} ${transport} ×${subscribers}: ${describe(run.probe)}`);
+        const label = `  ${' '.repeat(TARGETS[server].label.length)} ${transport} ×${subscribers}: `;
+        const attempt = async (rate: number): Promise<boolean> => {
+          const step = await rig.step({ rate, window: 1, durationMs: plan.stepMs }, drainMs);
+          run.steps.push(step);
+          ctx.log(label + describe(step));
+          const passed = keptUp(step, plan.latencyLimitMs);
+          if (passed && (run.best === null || step.deliveriesPerSec > run.best.deliveriesPerSec)) run.best = step;
+          return passed;
+        };
+        await searchRate(run.probe.eventsPerSec, plan.ladder, attempt);
+        return run;
+      } finally {
+        await rig.close();
+      }
+    },
+    run,
+  );
 }
 
 /**
@@ -157,12 +173,19 @@ export async function fanoutScenario(ctx: Context): Promise<LadderRun[]> {
     for (const transport of size.transports) {
       for (const server of serversWith(ctx, transport)) {
         runs.push(
-          await probeAndLadder(ctx, server, transport, size.subscribers, { kind: 'single', topic: 'bench' }, {
-            ...plan,
-            window: 1,
-            latencyLimitMs: size.latencyLimitMs,
-            sampleEvery: Math.max(1, Math.floor(size.subscribers / 100)),
-          }),
+          await probeAndLadder(
+            ctx,
+            server,
+            transport,
+            size.subscribers,
+            { kind: 'single', topic: 'bench' },
+            {
+              ...plan,
+              window: 1,
+              latencyLimitMs: size.latencyLimitMs,
+              sampleEvery: Math.max(1, Math.floor(size.subscribers / 100)),
+            },
+          ),
         );
       }
     }
@@ -177,11 +200,18 @@ export async function manyTopicsScenario(ctx: Context): Promise<LadderRun[]> {
   for (const transport of plan.transports) {
     for (const server of serversWith(ctx, transport, plan.servers)) {
       runs.push(
-        await probeAndLadder(ctx, server, transport, plan.topics, { kind: 'spread', prefix: 'bench/', count: plan.topics }, {
-          ...plan,
-          warmMs: 500,
-          sampleEvery: 10,
-        }),
+        await probeAndLadder(
+          ctx,
+          server,
+          transport,
+          plan.topics,
+          { kind: 'spread', prefix: 'bench/', count: plan.topics },
+          {
+            ...plan,
+            warmMs: 500,
+            sampleEvery: 10,
+          },
+        ),
       );
     }
   }
@@ -196,30 +226,35 @@ export async function highRateScenario(ctx: Context): Promise<RateRun[]> {
     for (const server of serversWith(ctx, transport, plan.servers)) {
       const run: RateRun = { server, transport, subscribers: plan.subscribers, connected: 0, steps: [], peakDeliveriesPerSec: 0 };
       runs.push(
-        await guarded(ctx, `${server} ${transport} high rate`, async () => {
-          const rig = await Rig.start({ placement: ctx.placement, pool: ctx.pool, server });
-          try {
-            const topics: TopicSpec = { kind: 'single', topic: 'bench' };
-            const opened = await rig.subscribe(transport, plan.subscribers, topics, { sampleEvery: Math.max(1, Math.floor(plan.subscribers / 50)) });
-            run.connected = opened.ready;
-            if (opened.ready < plan.subscribers) throw new Error(`only ${opened.ready} of ${plan.subscribers} subscribers connected`);
-            rig.perEvent = plan.subscribers;
-            await rig.openPublisher(topics);
-            const warm = await rig.step({ window: 1, durationMs: 500 }, 2000);
-            if (warm.delivered === 0) throw new Error(`no event reached a subscriber (${warm.acked} of ${warm.sent} publishes acknowledged)`);
-            for (const rate of plan.rates) {
-              const step = await rig.step({ rate, window: 1, durationMs: plan.stepMs }, plan.latencyLimitMs + 1000);
-              run.steps.push(step);
-              run.peakDeliveriesPerSec = Math.max(run.peakDeliveriesPerSec, step.deliveriesPerSec);
-              ctx.log(`  ${TARGETS[server].label} ${transport} ×${plan.subscribers}: ${describe(step)}`);
-              // Far behind: the server has a backlog that would spill into every later step.
-              if (step.fraction < 0.5) break;
+        await guarded(
+          ctx,
+          `${server} ${transport} high rate`,
+          async () => {
+            const rig = await Rig.start({ placement: ctx.placement, pool: ctx.pool, server });
+            try {
+              const topics: TopicSpec = { kind: 'single', topic: 'bench' };
+              const opened = await rig.subscribe(transport, plan.subscribers, topics, { sampleEvery: Math.max(1, Math.floor(plan.subscribers / 50)) });
+              run.connected = opened.ready;
+              if (opened.ready < plan.subscribers) throw new Error(`only ${opened.ready} of ${plan.subscribers} subscribers connected`);
+              rig.perEvent = plan.subscribers;
+              await rig.openPublisher(topics);
+              const warm = await rig.step({ window: 1, durationMs: 500 }, 2000);
+              if (warm.delivered === 0) throw new Error(`no event reached a subscriber (${warm.acked} of ${warm.sent} publishes acknowledged)`);
+              for (const rate of plan.rates) {
+                const step = await rig.step({ rate, window: 1, durationMs: plan.stepMs }, plan.latencyLimitMs + 1000);
+                run.steps.push(step);
+                run.peakDeliveriesPerSec = Math.max(run.peakDeliveriesPerSec, step.deliveriesPerSec);
+                ctx.log(`  ${TARGETS[server].label} ${transport} ×${plan.subscribers}: ${describe(step)}`);
+                // Far behind: the server has a backlog that would spill into every later step.
+                if (step.fraction < 0.5) break;
+              }
+              return run;
+            } finally {
+              await rig.close();
             }
-            return run;
-          } finally {
-            await rig.close();
-          }
-        }, run),
+          },
+          run,
+        ),
       );
     }
   }

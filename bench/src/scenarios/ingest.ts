@@ -42,38 +42,45 @@ export async function ingestScenario(ctx: Context): Promise<IngestRun[]> {
     { mode: 'ws', batch: 1, connections: 1, inFlight: plan.wsWindow },
   ];
   for (const server of ctx.config.servers) {
-    const rig = await guarded(ctx, `${server} ingest start`, async () => ({ rig: await Rig.start({ placement: ctx.placement, pool: ctx.pool, server }) }), { rig: undefined as Rig | undefined });
+    const rig = await guarded(ctx, `${server} ingest start`, async () => ({ rig: await Rig.start({ placement: ctx.placement, pool: ctx.pool, server }) }), {
+      rig: undefined as Rig | undefined,
+    });
     if (rig.rig === undefined) continue;
     try {
       for (const m of modes) {
         const run: IngestRun = { server, ...m, eventsPerSec: 0, cpuUsPerEvent: 0, serverCpuPercent: 0, ackP50: 0, ackP99: 0, errors: 0 };
         runs.push(
-          await guarded(ctx, `${server} ingest ${m.mode}`, async () => {
-            const r = rig.rig!;
-            const topics = { kind: 'single' as const, topic: 'ingest' };
-            await r.openPublisher(topics, m.mode === 'ws' ? {} : { http: { batch: m.batch, connections: m.connections } });
-            const publisher = r.publisherAgent!;
-            await publisher.publish({ window: m.inFlight, durationMs: Math.min(300, plan.durationMs), batch: m.batch }); // warm-up
-            const cpu0 = r.serverCpu();
-            const t0 = Date.now();
-            const result: PublishResult = await publisher.publish({ window: m.inFlight, durationMs: plan.durationMs, batch: m.batch });
-            const wallMs = Date.now() - t0;
-            const cpu = r.serverCpu() - cpu0;
-            const latency = new Histogram();
-            latency.merge(result.ackLatency);
-            const summary = latency.summary();
-            run.eventsPerSec = Math.round((result.acked * 1000) / Math.max(1, result.elapsedMs));
-            run.cpuUsPerEvent = round2(cpu / Math.max(1, result.acked));
-            run.serverCpuPercent = Math.round(cpu / (wallMs * 10));
-            run.ackP50 = summary.p50;
-            run.ackP99 = summary.p99;
-            run.errors = result.errors;
-            ctx.log(
-              `  ${TARGETS[server].label} ${m.mode}${m.batch > 1 ? ` ×${m.batch}` : ''}: ${run.eventsPerSec.toLocaleString('en-US')} events/s, ` +
-                `${run.cpuUsPerEvent} µs CPU/event, ack p50 ${run.ackP50} ms p99 ${run.ackP99} ms, server ${run.serverCpuPercent}%${run.errors > 0 ? `, ${run.errors} errors` : ''}`,
-            );
-            return run;
-          }, run),
+          await guarded(
+            ctx,
+            `${server} ingest ${m.mode}`,
+            async () => {
+              const r = rig.rig!;
+              const topics = { kind: 'single' as const, topic: 'ingest' };
+              await r.openPublisher(topics, m.mode === 'ws' ? {} : { http: { batch: m.batch, connections: m.connections } });
+              const publisher = r.publisherAgent!;
+              await publisher.publish({ window: m.inFlight, durationMs: Math.min(300, plan.durationMs), batch: m.batch }); // warm-up
+              const cpu0 = r.serverCpu();
+              const t0 = Date.now();
+              const result: PublishResult = await publisher.publish({ window: m.inFlight, durationMs: plan.durationMs, batch: m.batch });
+              const wallMs = Date.now() - t0;
+              const cpu = r.serverCpu() - cpu0;
+              const latency = new Histogram();
+              latency.merge(result.ackLatency);
+              const summary = latency.summary();
+              run.eventsPerSec = Math.round((result.acked * 1000) / Math.max(1, result.elapsedMs));
+              run.cpuUsPerEvent = round2(cpu / Math.max(1, result.acked));
+              run.serverCpuPercent = Math.round(cpu / (wallMs * 10));
+              run.ackP50 = summary.p50;
+              run.ackP99 = summary.p99;
+              run.errors = result.errors;
+              ctx.log(
+                `  ${TARGETS[server].label} ${m.mode}${m.batch > 1 ? ` ×${m.batch}` : ''}: ${run.eventsPerSec.toLocaleString('en-US')} events/s, ` +
+                  `${run.cpuUsPerEvent} µs CPU/event, ack p50 ${run.ackP50} ms p99 ${run.ackP99} ms, server ${run.serverCpuPercent}%${run.errors > 0 ? `, ${run.errors} errors` : ''}`,
+              );
+              return run;
+            },
+            run,
+          ),
         );
       }
     } finally {

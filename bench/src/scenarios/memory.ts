@@ -66,24 +66,38 @@ export async function idleScenario(ctx: Context): Promise<IdleRun[]> {
   const runs: IdleRun[] = [];
   for (const transport of plan.transports) {
     for (const server of serversWith(ctx, transport, plan.servers)) {
-      const run: IdleRun = { server, transport, requested: plan.connections, connections: 0, limitedBy, rssBeforeBytes: 0, rssAfterBytes: 0, bytesPerConnection: 0 };
+      const run: IdleRun = {
+        server,
+        transport,
+        requested: plan.connections,
+        connections: 0,
+        limitedBy,
+        rssBeforeBytes: 0,
+        rssAfterBytes: 0,
+        bytesPerConnection: 0,
+      };
       runs.push(
-        await guarded(ctx, `${server} ${transport} idle`, async () => {
-          const rig = await Rig.start({ placement: ctx.placement, pool: ctx.pool, server });
-          try {
-            await sleep(plan.settleMs);
-            run.rssBeforeBytes = rig.serverRss();
-            const opened = await rig.subscribe(transport, count, { kind: 'spread', prefix: 'idle/', count }, { sampleEvery: 0 });
-            run.connections = opened.ready;
-            await sleep(plan.settleMs);
-            run.rssAfterBytes = rig.serverRss();
-            run.bytesPerConnection = Math.round((run.rssAfterBytes - run.rssBeforeBytes) / Math.max(1, opened.ready));
-            ctx.log(`  ${TARGETS[server].label} ${transport}: ${opened.ready} idle connections, ${(run.bytesPerConnection / 1024).toFixed(1)} KiB RSS each`);
-            return run;
-          } finally {
-            await rig.close();
-          }
-        }, run),
+        await guarded(
+          ctx,
+          `${server} ${transport} idle`,
+          async () => {
+            const rig = await Rig.start({ placement: ctx.placement, pool: ctx.pool, server });
+            try {
+              await sleep(plan.settleMs);
+              run.rssBeforeBytes = rig.serverRss();
+              const opened = await rig.subscribe(transport, count, { kind: 'spread', prefix: 'idle/', count }, { sampleEvery: 0 });
+              run.connections = opened.ready;
+              await sleep(plan.settleMs);
+              run.rssAfterBytes = rig.serverRss();
+              run.bytesPerConnection = Math.round((run.rssAfterBytes - run.rssBeforeBytes) / Math.max(1, opened.ready));
+              ctx.log(`  ${TARGETS[server].label} ${transport}: ${opened.ready} idle connections, ${(run.bytesPerConnection / 1024).toFixed(1)} KiB RSS each`);
+              return run;
+            } finally {
+              await rig.close();
+            }
+          },
+          run,
+        ),
       );
     }
   }
@@ -108,45 +122,65 @@ export async function capacityScenario(ctx: Context): Promise<CapacityRun[]> {
   const runs: CapacityRun[] = [];
   for (const server of plan.servers.filter((name) => ctx.config.servers.includes(name))) {
     const run: CapacityRun = {
-      server, requested: plan.requested, attempted: count, limitedBy, connected: 0, openAtEnd: 0, serverReported: null, dropped: 0, failed: 0,
-      holdS: plan.holdMs / 1000, heartbeatMs: plan.heartbeatMs, heartbeatsPerConnection: 0, rssBytes: 0, serverCpuPercent: 0, connectMs: 0,
+      server,
+      requested: plan.requested,
+      attempted: count,
+      limitedBy,
+      connected: 0,
+      openAtEnd: 0,
+      serverReported: null,
+      dropped: 0,
+      failed: 0,
+      holdS: plan.holdMs / 1000,
+      heartbeatMs: plan.heartbeatMs,
+      heartbeatsPerConnection: 0,
+      rssBytes: 0,
+      serverCpuPercent: 0,
+      connectMs: 0,
     };
     runs.push(
-      await guarded(ctx, `${server} capacity`, async () => {
-        const rig = await Rig.start({ placement: ctx.placement, pool: ctx.pool, server, heartbeatMs: plan.heartbeatMs });
-        try {
-          // Half WebSocket, half SSE where the server has both.
-          const sse = TARGETS[server].subscribe.sse === undefined ? 0 : Math.floor(count / 2);
-          const started = Date.now();
-          const opened = await Promise.all([
-            rig.subscribe('ws', count - sse, { kind: 'spread', prefix: 'cap/', count: count - sse }, { sampleEvery: 0, name: 'ws', timeoutMs: 120_000 }),
-            ...(sse > 0 ? [rig.subscribe('sse', sse, { kind: 'spread', prefix: 'cap-sse/', count: sse }, { sampleEvery: 0, name: 'sse', timeoutMs: 120_000 })] : []),
-          ]);
-          run.connectMs = Date.now() - started;
-          run.connected = opened.reduce((sum, o) => sum + o.ready, 0);
-          run.failed = opened.reduce((sum, o) => sum + o.failed, 0);
-          ctx.log(`  ${TARGETS[server].label}: ${run.connected} of ${count} connected in ${(run.connectMs / 1000).toFixed(1)} s; holding ${run.holdS} s`);
-          const beatsBefore = (await rig.counts()).heartbeats;
-          const cpu0 = rig.serverCpu();
-          const holdStart = Date.now();
-          while (Date.now() - holdStart < plan.holdMs) await sleep(Math.min(1000, plan.holdMs));
-          const holdMs = Date.now() - holdStart;
-          const counts = await rig.counts();
-          run.serverCpuPercent = Math.round((rig.serverCpu() - cpu0) / (holdMs * 10));
-          run.rssBytes = rig.serverRss();
-          run.openAtEnd = counts.open;
-          run.dropped = counts.dropped;
-          run.heartbeatsPerConnection = Math.round(((counts.heartbeats - beatsBefore) / Math.max(1, run.connected)) * 10) / 10;
-          run.serverReported = server === 'herald' ? await heraldConnections(rig.servers[0]!.port) : null;
-          ctx.log(
-            `  ${TARGETS[server].label}: after ${run.holdS} s: ${run.openAtEnd} open, ${run.dropped} dropped, ` +
-              `${run.heartbeatsPerConnection} heartbeats each, RSS ${(run.rssBytes / 2 ** 20).toFixed(0)} MiB, server CPU ${run.serverCpuPercent}%`,
-          );
-          return run;
-        } finally {
-          await rig.close();
-        }
-      }, run),
+      await guarded(
+        ctx,
+        `${server} capacity`,
+        async () => {
+          const rig = await Rig.start({ placement: ctx.placement, pool: ctx.pool, server, heartbeatMs: plan.heartbeatMs });
+          try {
+            // Half WebSocket, half SSE where the server has both.
+            const sse = TARGETS[server].subscribe.sse === undefined ? 0 : Math.floor(count / 2);
+            const started = Date.now();
+            const opened = await Promise.all([
+              rig.subscribe('ws', count - sse, { kind: 'spread', prefix: 'cap/', count: count - sse }, { sampleEvery: 0, name: 'ws', timeoutMs: 120_000 }),
+              ...(sse > 0
+                ? [rig.subscribe('sse', sse, { kind: 'spread', prefix: 'cap-sse/', count: sse }, { sampleEvery: 0, name: 'sse', timeoutMs: 120_000 })]
+                : []),
+            ]);
+            run.connectMs = Date.now() - started;
+            run.connected = opened.reduce((sum, o) => sum + o.ready, 0);
+            run.failed = opened.reduce((sum, o) => sum + o.failed, 0);
+            ctx.log(`  ${TARGETS[server].label}: ${run.connected} of ${count} connected in ${(run.connectMs / 1000).toFixed(1)} s; holding ${run.holdS} s`);
+            const beatsBefore = (await rig.counts()).heartbeats;
+            const cpu0 = rig.serverCpu();
+            const holdStart = Date.now();
+            while (Date.now() - holdStart < plan.holdMs) await sleep(Math.min(1000, plan.holdMs));
+            const holdMs = Date.now() - holdStart;
+            const counts = await rig.counts();
+            run.serverCpuPercent = Math.round((rig.serverCpu() - cpu0) / (holdMs * 10));
+            run.rssBytes = rig.serverRss();
+            run.openAtEnd = counts.open;
+            run.dropped = counts.dropped;
+            run.heartbeatsPerConnection = Math.round(((counts.heartbeats - beatsBefore) / Math.max(1, run.connected)) * 10) / 10;
+            run.serverReported = server === 'herald' ? await heraldConnections(rig.servers[0]!.port) : null;
+            ctx.log(
+              `  ${TARGETS[server].label}: after ${run.holdS} s: ${run.openAtEnd} open, ${run.dropped} dropped, ` +
+                `${run.heartbeatsPerConnection} heartbeats each, RSS ${(run.rssBytes / 2 ** 20).toFixed(0)} MiB, server CPU ${run.serverCpuPercent}%`,
+            );
+            return run;
+          } finally {
+            await rig.close();
+          }
+        },
+        run,
+      ),
     );
   }
   return runs;

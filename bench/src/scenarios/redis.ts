@@ -37,40 +37,45 @@ export async function redisScenario(ctx: Context): Promise<RedisRun> {
   if (!ctx.config.servers.includes('herald')) return { ...run, skipped: 'Herald is not among the servers of this run' };
   if (!(await redisAvailable(REDIS_URL))) return { ...run, skipped: `no Redis answers at ${REDIS_URL}` };
   const prefix = `herald-bench:${randomUUID()}:`;
-  const result = await guarded(ctx, 'redis', async () => {
-    const rig = await Rig.start({ placement: ctx.placement, pool: ctx.pool, server: 'herald', nodes: plan.nodes, redis: { url: REDIS_URL, prefix } });
-    try {
-      const topics = { kind: 'single' as const, topic: 'bench' };
-      for (let node = 0; node < plan.nodes; node++) {
-        const share = Math.floor(plan.subscribers / plan.nodes) + (node < plan.subscribers % plan.nodes ? 1 : 0);
-        const opened = await rig.subscribe('ws', share, topics, { sampleEvery: Math.max(1, Math.floor(share / 30)), node, name: `node${node}` });
-        run.connected += opened.ready;
-      }
-      if (run.connected < plan.subscribers) throw new Error(`only ${run.connected} of ${plan.subscribers} subscribers connected`);
-      rig.perEvent = plan.subscribers;
-      await rig.openPublisher(topics, { node: 0 });
-      await rig.step({ window: 1, durationMs: 500 }, 2000);
-      for (const rate of plan.rates) {
-        const overall = await rig.step({ rate, window: 1, durationMs: plan.stepMs }, plan.latencyLimitMs + 1000);
-        const byNode: RedisStep['byNode'] = [];
+  const result = await guarded(
+    ctx,
+    'redis',
+    async () => {
+      const rig = await Rig.start({ placement: ctx.placement, pool: ctx.pool, server: 'herald', nodes: plan.nodes, redis: { url: REDIS_URL, prefix } });
+      try {
+        const topics = { kind: 'single' as const, topic: 'bench' };
         for (let node = 0; node < plan.nodes; node++) {
-          const c = await rig.counts((group) => group.startsWith(`node${node}-`));
-          const s = c.latency.summary();
-          byNode.push({ node, delivered: c.frames, p50: s.p50, p99: s.p99, max: s.max });
+          const share = Math.floor(plan.subscribers / plan.nodes) + (node < plan.subscribers % plan.nodes ? 1 : 0);
+          const opened = await rig.subscribe('ws', share, topics, { sampleEvery: Math.max(1, Math.floor(share / 30)), node, name: `node${node}` });
+          run.connected += opened.ready;
         }
-        run.steps.push({ overall, byNode });
-        ctx.log(
-          `  Herald ×${plan.nodes} on Redis, ${rate} ev/s to ${plan.subscribers}: ${overall.deliveriesPerSec.toLocaleString('en-US')} deliveries/s, ` +
-            `${(overall.fraction * 100).toFixed(1)}% delivered, p50 ${overall.latency.p50} ms, p99 ${overall.latency.p99} ms ` +
-            `(per node p99: ${byNode.map((n) => n.p99).join(' / ')} ms), ${overall.cpuUsPerDelivery} µs CPU/delivery (all nodes)`,
-        );
-        if (overall.fraction < 0.5) break;
+        if (run.connected < plan.subscribers) throw new Error(`only ${run.connected} of ${plan.subscribers} subscribers connected`);
+        rig.perEvent = plan.subscribers;
+        await rig.openPublisher(topics, { node: 0 });
+        await rig.step({ window: 1, durationMs: 500 }, 2000);
+        for (const rate of plan.rates) {
+          const overall = await rig.step({ rate, window: 1, durationMs: plan.stepMs }, plan.latencyLimitMs + 1000);
+          const byNode: RedisStep['byNode'] = [];
+          for (let node = 0; node < plan.nodes; node++) {
+            const c = await rig.counts((group) => group.startsWith(`node${node}-`));
+            const s = c.latency.summary();
+            byNode.push({ node, delivered: c.frames, p50: s.p50, p99: s.p99, max: s.max });
+          }
+          run.steps.push({ overall, byNode });
+          ctx.log(
+            `  Herald ×${plan.nodes} on Redis, ${rate} ev/s to ${plan.subscribers}: ${overall.deliveriesPerSec.toLocaleString('en-US')} deliveries/s, ` +
+              `${(overall.fraction * 100).toFixed(1)}% delivered, p50 ${overall.latency.p50} ms, p99 ${overall.latency.p99} ms ` +
+              `(per node p99: ${byNode.map((n) => n.p99).join(' / ')} ms), ${overall.cpuUsPerDelivery} µs CPU/delivery (all nodes)`,
+          );
+          if (overall.fraction < 0.5) break;
+        }
+        return run;
+      } finally {
+        await rig.close();
       }
-      return run;
-    } finally {
-      await rig.close();
-    }
-  }, run);
+    },
+    run,
+  );
   // The run's keys go whatever happened (the prefix is unique to this run).
   result.keysDeleted = await deletePrefix(REDIS_URL, prefix).catch(() => 0);
   return result;

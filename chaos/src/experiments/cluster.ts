@@ -27,7 +27,16 @@ export async function clusterExperiment(options: ExperimentOptions): Promise<Exp
     session.subscribe(CLIENT_KINDS, ['chaos/*', 'chaos/a'], () => () => balancer.url);
     await session.waitSubscribed();
     for (let i = 0; i < 3; i++) {
-      session.publish({ name: `p${i}`, url: () => balancer.url, topics: TOPICS, mode: 'until-acked', intervalMs: 15, attemptTimeoutMs: 2000, maxEvents: 1_000_000, graceMs: 15_000 });
+      session.publish({
+        name: `p${i}`,
+        url: () => balancer.url,
+        topics: TOPICS,
+        mode: 'until-acked',
+        intervalMs: 15,
+        attemptTimeoutMs: 2000,
+        maxEvents: 1_000_000,
+        graceMs: 15_000,
+      });
     }
     const killer = (async () => {
       const until = Date.now() + options.durationMs;
@@ -54,8 +63,11 @@ export async function clusterExperiment(options: ExperimentOptions): Promise<Exp
       knobs: { durationMs: options.durationMs, subscribersPerKind: options.subscribersPerKind },
       published,
       crashes: nodes.reduce((sum, n) => sum + n.crashes, 0),
-      notes: [`${kills} node kills; ${published.retries} publish retries; log order read from the Redis stream for ${tap.order.size} events`,
-        ...(drained ? [] : ['drain timed out: some subscribers still lacked events after 20 s']), ...nodes.flatMap((n) => n.crashLogs)],
+      notes: [
+        `${kills} node kills; ${published.retries} publish retries; log order read from the Redis stream for ${tap.order.size} events`,
+        ...(drained ? [] : ['drain timed out: some subscribers still lacked events after 20 s']),
+        ...nodes.flatMap((n) => n.crashLogs),
+      ],
       logOrder: tap.order,
     });
   } finally {

@@ -24,7 +24,17 @@ export async function cutsExperiment(options: ExperimentOptions): Promise<Experi
     session.subscribe(CLIENT_KINDS, ['chaos/*', 'chaos/a'], () => () => proxy.url);
     await session.waitSubscribed();
     for (let i = 0; i < 3; i++) {
-      session.publish({ name: `p${i}`, url: () => publishers.url, topics: TOPICS, mode: 'until-acked', intervalMs: 5, attemptTimeoutMs: 2000, maxEvents: 1_000_000, graceMs: 10_000, padBytes: 256 });
+      session.publish({
+        name: `p${i}`,
+        url: () => publishers.url,
+        topics: TOPICS,
+        mode: 'until-acked',
+        intervalMs: 5,
+        attemptTimeoutMs: 2000,
+        maxEvents: 1_000_000,
+        graceMs: 10_000,
+        padBytes: 256,
+      });
     }
     const until = Date.now() + options.durationMs;
     while (Date.now() < until) {
@@ -49,7 +59,11 @@ export async function cutsExperiment(options: ExperimentOptions): Promise<Experi
       published,
       faults: cuts + proxy.outages,
       crashes: hub.crashes,
-      notes: [`${cuts} connections cut, ${proxy.outages} subscriber outages; ${published.retries} publish retries`, ...(drained ? [] : ['drain timed out: some subscribers still lacked events after 15 s']), ...hub.crashLogs],
+      notes: [
+        `${cuts} connections cut, ${proxy.outages} subscriber outages; ${published.retries} publish retries`,
+        ...(drained ? [] : ['drain timed out: some subscribers still lacked events after 15 s']),
+        ...hub.crashLogs,
+      ],
     });
   } finally {
     await session.closeClients();

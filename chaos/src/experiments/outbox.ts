@@ -93,7 +93,11 @@ export async function outboxExperiment(log: OutboxLog, options: ExperimentOption
       await hub.start();
     }
     await session.stopPublishing();
-    const stats = (await Promise.all(writers)).reduce((s, w) => ({ committed: s.committed + w.committed, rolledBack: s.rolledBack + w.rolledBack, failed: s.failed + w.failed }));
+    const stats = (await Promise.all(writers)).reduce((s, w) => ({
+      committed: s.committed + w.committed,
+      rolledBack: s.rolledBack + w.rolledBack,
+      failed: s.failed + w.failed,
+    }));
     const drained = await session.drain(20_000);
     await tap?.stop();
     options.log(`outbox-${log}: ${kills} relay kills, ${stats.committed} committed, ${stats.rolledBack} rolled back`);
@@ -104,8 +108,11 @@ export async function outboxExperiment(log: OutboxLog, options: ExperimentOption
       knobs: { durationMs: options.durationMs, subscribersPerKind: options.subscribersPerKind, log },
       published: { attempted: stats.committed + stats.rolledBack + stats.failed, acknowledged: stats.committed, refused: stats.rolledBack },
       crashes: hub.crashes,
-      notes: [`${kills} relay kills; ${stats.rolledBack} transactions rolled back (counted as refused: never to be delivered); ${stats.failed} failed`,
-        ...(drained ? [] : ['drain timed out after 20 s']), ...hub.crashLogs],
+      notes: [
+        `${kills} relay kills; ${stats.rolledBack} transactions rolled back (counted as refused: never to be delivered); ${stats.failed} failed`,
+        ...(drained ? [] : ['drain timed out after 20 s']),
+        ...hub.crashLogs,
+      ],
       logOrder: tap?.order,
     });
   } finally {

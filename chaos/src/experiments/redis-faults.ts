@@ -68,7 +68,16 @@ async function runRedisFault(spec: RedisFaultSpec, options: ExperimentOptions): 
     await session.waitSubscribed();
     const { untilAcked, once, intervalMs } = spec.publishers;
     for (let i = 0; i < untilAcked + once; i++) {
-      session.publish({ name: `p${i}`, url: () => a.url, topics: TOPICS, mode: i < untilAcked ? 'until-acked' : 'once', intervalMs, attemptTimeoutMs: 3000, maxEvents: 1_000_000, graceMs: 15_000 });
+      session.publish({
+        name: `p${i}`,
+        url: () => a.url,
+        topics: TOPICS,
+        mode: i < untilAcked ? 'until-acked' : 'once',
+        intervalMs,
+        attemptTimeoutMs: 3000,
+        maxEvents: 1_000_000,
+        graceMs: 15_000,
+      });
     }
     await sleep(Math.min(1000, options.durationMs / 4));
     await spec.fault({ redis, link, a, b, options, notes, mark: (what) => session.mark(what) });
@@ -83,10 +92,21 @@ async function runRedisFault(spec: RedisFaultSpec, options: ExperimentOptions): 
     return session.result({
       name: spec.name,
       title: spec.title,
-      knobs: { durationMs: options.durationMs, subscribersPerKind: options.subscribersPerKind, appendonly: spec.appendonly ? 'yes' : 'no', nodeArgs: spec.nodeArgs.join(' ') || '(defaults)' },
+      knobs: {
+        durationMs: options.durationMs,
+        subscribersPerKind: options.subscribersPerKind,
+        appendonly: spec.appendonly ? 'yes' : 'no',
+        nodeArgs: spec.nodeArgs.join(' ') || '(defaults)',
+      },
       published,
       crashes: a.crashes + b.crashes,
-      notes: [...notes, `${published.abandoned} publishes abandoned (unanswered or answered without a verdict)`, ...(drained ? [] : ['drain timed out after 10 s']), ...a.crashLogs, ...b.crashLogs],
+      notes: [
+        ...notes,
+        `${published.abandoned} publishes abandoned (unanswered or answered without a verdict)`,
+        ...(drained ? [] : ['drain timed out after 10 s']),
+        ...a.crashLogs,
+        ...b.crashLogs,
+      ],
       logOrder: tap.order,
       groupOf: (client) => `${client.kind} on ${nodeOf(client)}`,
     });
@@ -114,7 +134,9 @@ function redisFaultSpecs(durationMs: number): RedisFaultSpec[] {
     {
       name: 'redis-restart-aof',
       title: 'Redis SIGKILLed and restarted with its data (appendonly, fsync always)',
-      appendonly: true, nodeArgs: [], publishers: { untilAcked: 2, once: 1, intervalMs: 10 },
+      appendonly: true,
+      nodeArgs: [],
+      publishers: { untilAcked: 2, once: 1, intervalMs: 10 },
       fault: async ({ redis, mark }) => {
         for (let i = 0; i < repeats; i++) {
           await redis.kill();
@@ -129,7 +151,9 @@ function redisFaultSpecs(durationMs: number): RedisFaultSpec[] {
     {
       name: 'redis-restart-empty',
       title: 'Redis SIGKILLed and restarted without its data, node B stalled (SIGSTOP) across it',
-      appendonly: false, nodeArgs: [], publishers: { untilAcked: 2, once: 1, intervalMs: 10 },
+      appendonly: false,
+      nodeArgs: [],
+      publishers: { untilAcked: 2, once: 1, intervalMs: 10 },
       fault: async ({ redis, b, mark }) => {
         pause(b, 'SIGSTOP');
         mark('B stopped');
@@ -150,7 +174,9 @@ function redisFaultSpecs(durationMs: number): RedisFaultSpec[] {
     {
       name: 'partition-retention',
       title: 'node B partitioned from Redis while node A publishes past --history-size 300',
-      appendonly: true, nodeArgs: ['--history-size', '300'], publishers: { untilAcked: 3, once: 0, intervalMs: 5 },
+      appendonly: true,
+      nodeArgs: ['--history-size', '300'],
+      publishers: { untilAcked: 3, once: 0, intervalMs: 5 },
       fault: async ({ link, mark }) => {
         link.down();
         mark('B partitioned');
@@ -162,7 +188,9 @@ function redisFaultSpecs(durationMs: number): RedisFaultSpec[] {
     {
       name: 'partition-age',
       title: 'node B partitioned from Redis past --history-age 2s',
-      appendonly: true, nodeArgs: ['--history-age', '2s'], publishers: { untilAcked: 2, once: 0, intervalMs: 30 },
+      appendonly: true,
+      nodeArgs: ['--history-age', '2s'],
+      publishers: { untilAcked: 2, once: 0, intervalMs: 30 },
       fault: async ({ link, mark }) => {
         link.down();
         mark('B partitioned');
@@ -174,7 +202,9 @@ function redisFaultSpecs(durationMs: number): RedisFaultSpec[] {
     {
       name: 'redis-stall',
       title: 'Redis stalled by CLIENT PAUSE 3.5 s; two publishers try each event once (a 503 must mean not published), one retries',
-      appendonly: true, nodeArgs: [], publishers: { untilAcked: 1, once: 2, intervalMs: 10 },
+      appendonly: true,
+      nodeArgs: [],
+      publishers: { untilAcked: 1, once: 2, intervalMs: 10 },
       fault: async ({ redis, mark }) => {
         for (let i = 0; i < repeats; i++) {
           await redis.command('CLIENT', 'PAUSE', 3500, 'ALL');

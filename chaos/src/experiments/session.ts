@@ -73,7 +73,13 @@ export class Session {
     this.#stopped = true;
     const all = await Promise.all(this.#publishers);
     return all.reduce(
-      (sum, s) => ({ attempted: sum.attempted + s.attempted, acknowledged: sum.acknowledged + s.acknowledged, refused: sum.refused + s.refused, abandoned: sum.abandoned + s.abandoned, retries: sum.retries + s.retries }),
+      (sum, s) => ({
+        attempted: sum.attempted + s.attempted,
+        acknowledged: sum.acknowledged + s.acknowledged,
+        refused: sum.refused + s.refused,
+        abandoned: sum.abandoned + s.abandoned,
+        retries: sum.retries + s.retries,
+      }),
       { attempted: 0, acknowledged: 0, refused: 0, abandoned: 0, retries: 0 },
     );
   }
@@ -132,7 +138,12 @@ export class Session {
     const groupOf = args.groupOf ?? ((c: ChaosClient) => c.kind);
     const tallies = this.clients.map((c) => ({ group: groupOf(c), tally: judge(c.log, this.ledger, { logOrder: args.logOrder, origin: this.origin }) }));
     const labels = [...new Set(tallies.map((t) => t.group))];
-    const rows = labels.map((label) => totals(label, tallies.filter((t) => t.group === label).map((t) => t.tally)));
+    const rows = labels.map((label) =>
+      totals(
+        label,
+        tallies.filter((t) => t.group === label).map((t) => t.tally),
+      ),
+    );
     const failures = verdict(rows, args.crashes, args.published.acknowledged);
     if ((args.faults ?? this.marks.length) === 0) failures.push('no fault was injected: the run proves nothing');
     return {

@@ -12,7 +12,11 @@ export class HubNode {
   restarts = 0;
   readonly crashLogs: string[] = [];
 
-  constructor(readonly name: string, readonly args: () => string[], readonly env: NodeJS.ProcessEnv = process.env) {}
+  constructor(
+    readonly name: string,
+    readonly args: () => string[],
+    readonly env: NodeJS.ProcessEnv = process.env,
+  ) {}
 
   /** Starts the process (on a new ephemeral port) and waits until it listens. */
   async start(): Promise<void> {

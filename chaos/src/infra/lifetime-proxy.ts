@@ -24,7 +24,10 @@ export class LifetimeProxy {
   outages = 0;
   port = 0;
 
-  private constructor(readonly targetPort: () => number, readonly options: LifetimeOptions) {
+  private constructor(
+    readonly targetPort: () => number,
+    readonly options: LifetimeOptions,
+  ) {
     this.#server = createServer((client) => this.#accept(client));
   }
 

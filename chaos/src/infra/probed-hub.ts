@@ -36,10 +36,17 @@ export async function startProbedHub(args: string[], memoryFile: string, interva
   });
   let stopping = false;
   let exited = false;
-  const gone = new Promise<void>((resolve) => child.once('exit', () => { exited = true; resolve(); }));
+  const gone = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      exited = true;
+      resolve();
+    }),
+  );
   let head = '';
   let errors = '';
-  child.stderr!.on('data', (chunk: Buffer) => { if (errors.length < 10_000) errors += chunk.toString(); });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    if (errors.length < 10_000) errors += chunk.toString();
+  });
   const url = await new Promise<string>((resolve, reject) => {
     const onData = (chunk: Buffer): void => {
       head += chunk.toString();
@@ -59,7 +66,10 @@ export async function startProbedHub(args: string[], memoryFile: string, interva
     crashed: () => exited && !stopping,
     samples: () => {
       try {
-        return readFileSync(memoryFile, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as MemorySample);
+        return readFileSync(memoryFile, 'utf8')
+          .split('\n')
+          .filter((l) => l !== '')
+          .map((l) => JSON.parse(l) as MemorySample);
       } catch {
         return [];
       }

@@ -19,7 +19,11 @@ export class RedisLogTap {
   #timer: NodeJS.Timeout | undefined;
   #busy = false;
 
-  constructor(url: string, readonly prefix: string, readonly everyMs = 300) {
+  constructor(
+    url: string,
+    readonly prefix: string,
+    readonly everyMs = 300,
+  ) {
     this.#redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: () => 200 });
     this.#redis.on('error', () => undefined);
   }

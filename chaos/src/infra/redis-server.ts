@@ -18,7 +18,10 @@ export class PrivateRedis {
   #child: ChildProcess | undefined;
   readonly dir: string;
 
-  constructor(readonly port: number, readonly appendonly: boolean) {
+  constructor(
+    readonly port: number,
+    readonly appendonly: boolean,
+  ) {
     if (port < PRIVATE_REDIS_PORTS.first || port > PRIVATE_REDIS_PORTS.last) throw new Error(`port ${port} is outside the harness's range 6410-6429`);
     this.dir = join(RESULTS_DIR, 'tmp', `redis-${port}`);
   }
@@ -50,8 +53,24 @@ export class PrivateRedis {
   /** Starts redis-server and waits until it answers PING. */
   async start(): Promise<void> {
     mkdirSync(this.dir, { recursive: true });
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '',
-      '--appendonly', this.appendonly ? 'yes' : 'no', '--appendfsync', 'always', '--protected-mode', 'yes', '--daemonize', 'no'];
+    const args = [
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      this.dir,
+      '--save',
+      '',
+      '--appendonly',
+      this.appendonly ? 'yes' : 'no',
+      '--appendfsync',
+      'always',
+      '--protected-mode',
+      'yes',
+      '--daemonize',
+      'no',
+    ];
     const child = spawn('redis-server', args, { stdio: 'ignore' });
     this.#child = child;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -14,7 +14,11 @@ export class IdleFleet {
   failed = 0;
   #serial = 0;
 
-  constructor(readonly url: string, readonly topics: number, readonly random: () => number) {}
+  constructor(
+    readonly url: string,
+    readonly topics: number,
+    readonly random: () => number,
+  ) {}
 
   get size(): number {
     return this.#open.size;
@@ -38,15 +42,26 @@ export class IdleFleet {
           resolve();
         });
         const entry: Idle = { kind: 'sse', req };
-        req.on('error', () => { this.#open.delete(entry); this.failed += 1; resolve(); });
+        req.on('error', () => {
+          this.#open.delete(entry);
+          this.failed += 1;
+          resolve();
+        });
         req.on('close', () => this.#open.delete(entry));
         req.end();
         this.#open.add(entry);
       } else {
         const ws = new WebSocket(`${this.url.replace(/^http/, 'ws')}/ws?topic=${topic}`);
         const entry: Idle = { kind: 'ws', ws };
-        ws.once('open', () => { this.opened += 1; resolve(); });
-        ws.on('error', () => { this.#open.delete(entry); this.failed += 1; resolve(); });
+        ws.once('open', () => {
+          this.opened += 1;
+          resolve();
+        });
+        ws.on('error', () => {
+          this.#open.delete(entry);
+          this.failed += 1;
+          resolve();
+        });
         ws.on('close', () => this.#open.delete(entry));
         this.#open.add(entry);
       }

@@ -54,7 +54,8 @@ export function judgeMemory(all: MemorySample[], bounds: MemoryBounds): MemoryVe
   const rssGrowth = rssAfterWarmup === 0 ? 0 : rssAtEnd / rssAfterWarmup - 1;
   const failures: string[] = [];
   if (after.length < bounds.minSamples) failures.push(`only ${after.length} samples after warm-up (need ${bounds.minSamples}): run longer`);
-  if (heapSlopePerMinute > bounds.heapSlopePerMinute) failures.push(`heapUsed grows ${(heapSlopePerMinute / MIB).toFixed(2)} MiB/min after warm-up (bound ${(bounds.heapSlopePerMinute / MIB).toFixed(2)})`);
+  if (heapSlopePerMinute > bounds.heapSlopePerMinute)
+    failures.push(`heapUsed grows ${(heapSlopePerMinute / MIB).toFixed(2)} MiB/min after warm-up (bound ${(bounds.heapSlopePerMinute / MIB).toFixed(2)})`);
   if (rssGrowth > bounds.rssGrowth) failures.push(`RSS grew ${(rssGrowth * 100).toFixed(1)} % after warm-up (bound ${(bounds.rssGrowth * 100).toFixed(0)} %)`);
   return { samples: after.length, heapSlopePerMinute, rssAfterWarmup, rssAtEnd, rssGrowth, passed: failures.length === 0, failures };
 }

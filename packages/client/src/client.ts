@@ -197,7 +197,8 @@ export class HeraldClient {
           if (generation !== this.#generation) return;
           const topics = kind === 'sse' ? this.#subscriptions.patterns() : [];
           // One resume position per SSE stream: the last event id, else the first `since` given.
-          const since = kind === 'sse' ? this.#position.lastEventId ?? this.#subscriptions.list().find((s) => s.options.since !== undefined)?.options.since : undefined;
+          const since =
+            kind === 'sse' ? (this.#position.lastEventId ?? this.#subscriptions.list().find((s) => s.options.since !== undefined)?.options.since) : undefined;
           if (kind === 'sse') this.#subscriptions.markUnresumable(() => since);
           this.#position.opening(since);
           this.#sync.restart(topics);

@@ -55,7 +55,12 @@ async function read(
   });
   if (response.status !== 200 || response.body === null) {
     const code = await errorCode(response);
-    throw new RefusedError({ opened: false, status: response.status, ...(code === undefined ? {} : { code }), reason: `HTTP ${response.status} ${code ?? ''}` });
+    throw new RefusedError({
+      opened: false,
+      status: response.status,
+      ...(code === undefined ? {} : { code }),
+      reason: `HTTP ${response.status} ${code ?? ''}`,
+    });
   }
   state.opened = true;
   const parser = createSseParser({

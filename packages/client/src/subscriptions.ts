@@ -113,7 +113,8 @@ export class Subscriptions {
   groups(lastEventId: string | undefined, among: Iterable<Subscription> = this.#all): SubscriptionGroup[] {
     const bySince = new Map<string | undefined, Subscription[]>();
     for (const subscription of among) {
-      const since = lastEventId !== undefined && (subscription.confirmed || subscription.options.since === undefined) ? lastEventId : subscription.options.since;
+      const since =
+        lastEventId !== undefined && (subscription.confirmed || subscription.options.since === undefined) ? lastEventId : subscription.options.since;
       const list = bySince.get(since);
       if (list === undefined) bySince.set(since, [subscription]);
       else list.push(subscription);

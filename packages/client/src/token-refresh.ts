@@ -42,20 +42,23 @@ export class TokenRefresh {
     const expiry = tokenExpiry(this.#token);
     if (!this.#options.refreshable || expiry === undefined || (previousExpiry !== undefined && expiry <= previousExpiry)) return;
     const clock = this.#options.clock;
-    this.#timer = clock.setTimeout(() => {
-      Promise.resolve()
-        .then(() => this.#options.getToken())
-        .then(
-          (token) => {
-            if (!this.#link.isCurrent(generation) || token === undefined) return;
-            const ref = this.#link.nextRef();
-            this.#inFlight.set(ref, token);
-            this.#link.send({ type: 'refresh', token, ref });
-          },
-          // No fresh token now: the hub will end the connection at expiry and the reconnect asks again.
-          () => undefined,
-        );
-    }, refreshDelay(expiry, clock.now()));
+    this.#timer = clock.setTimeout(
+      () => {
+        Promise.resolve()
+          .then(() => this.#options.getToken())
+          .then(
+            (token) => {
+              if (!this.#link.isCurrent(generation) || token === undefined) return;
+              const ref = this.#link.nextRef();
+              this.#inFlight.set(ref, token);
+              this.#link.send({ type: 'refresh', token, ref });
+            },
+            // No fresh token now: the hub will end the connection at expiry and the reconnect asks again.
+            () => undefined,
+          );
+      },
+      refreshDelay(expiry, clock.now()),
+    );
   }
 
   /** The hub's `refreshed`: the token sent with `ref` is in force; schedule the next refresh. */

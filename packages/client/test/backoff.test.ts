@@ -22,6 +22,9 @@ describe('backoffDelay', () => {
   });
 
   it('never overflows for huge attempt numbers', () => {
-    assert.equal(backoffDelay(1e6, BACKOFF_DEFAULTS, () => 0.5), 15_000);
+    assert.equal(
+      backoffDelay(1e6, BACKOFF_DEFAULTS, () => 0.5),
+      15_000,
+    );
   });
 });

@@ -38,7 +38,11 @@ describe('client delivery state (real hub, Redis log)', { skip }, () => {
       await running.hub.publish({ topic: `delivery/${transport}`, data: 'after' });
       await waitUntil(() => events.length === 1, 'the event after the stall');
       assert.deepEqual(deliveries, ['paused', 'live']);
-      assert.deepEqual(events.map((e) => e.data), ['after'], 'onEvent never sees paused or resumed');
+      assert.deepEqual(
+        events.map((e) => e.data),
+        ['after'],
+        'onEvent never sees paused or resumed',
+      );
     });
   }
 
@@ -63,7 +67,10 @@ describe('client delivery state (real hub, Redis log)', { skip }, () => {
     await waitUntil(() => client.state === 'connected' && client.delivery === 'live', 'the client back and live after the stall', 8000);
     await running.hub.publish({ topic: 'retry/topic', data: 'two' });
     await waitUntil(() => events.length === 2, 'the event after the stall on the resumed subscription');
-    assert.deepEqual(events.map((e) => e.data), ['one', 'two']);
+    assert.deepEqual(
+      events.map((e) => e.data),
+      ['one', 'two'],
+    );
     assert.deepEqual(errors, [], 'no subscription was refused for good');
   });
 });

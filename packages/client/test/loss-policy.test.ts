@@ -15,8 +15,10 @@ function previousRules(loss: Loss, refreshable: boolean): NextStep {
   const { end, goodbye, wasConnected } = loss;
   const code = goodbye?.code ?? end.code ?? CLOSE_CODES[end.closeCode ?? 0];
   const unauthorized = end.status === 401 || end.closeCode === 4001 || code === 'unauthorized' || code === 'token_expired';
-  if (unauthorized && !refreshable) return new HeraldError(isErrorCode(code) ? code : 'unauthorized', 'the hub refused the token and there is no getToken to fetch another');
-  if (end.status !== undefined && FATAL_STATUSES.has(end.status)) return new HeraldError(isErrorCode(code) ? code : 'invalid_request', `the hub refused the connection: ${end.reason}`);
+  if (unauthorized && !refreshable)
+    return new HeraldError(isErrorCode(code) ? code : 'unauthorized', 'the hub refused the token and there is no getToken to fetch another');
+  if (end.status !== undefined && FATAL_STATUSES.has(end.status))
+    return new HeraldError(isErrorCode(code) ? code : 'invalid_request', `the hub refused the connection: ${end.reason}`);
   if (wasConnected && code === 'token_expired') return 0;
   if (code === 'shutting_down' && goodbye?.retryAfter !== undefined) return goodbye.retryAfter;
   return 'back_off';
@@ -54,8 +56,10 @@ function losses(): Array<{ what: string; loss: Loss }> {
     }
   }
   // Answers without a Herald body (a proxy, a wrong URL) and cuts without a code.
-  for (const status of [400, 401, 403, 404, 405, 426, 429, 500, 502, 503, 504]) add(`HTTP ${status} without code`, { opened: false, status, reason: `HTTP ${status}` });
-  for (const close of [...catalogCloseCodes(), 1000, 1001, 1006]) add(`close ${close}, no goodbye`, { opened: true, closeCode: close, reason: 'closed' }, undefined, true);
+  for (const status of [400, 401, 403, 404, 405, 426, 429, 500, 502, 503, 504])
+    add(`HTTP ${status} without code`, { opened: false, status, reason: `HTTP ${status}` });
+  for (const close of [...catalogCloseCodes(), 1000, 1001, 1006])
+    add(`close ${close}, no goodbye`, { opened: true, closeCode: close, reason: 'closed' }, undefined, true);
   add('silence', { opened: true, reason: 'nothing received for 2250 ms' }, undefined, true);
   add('connect timeout', { opened: false, reason: 'connect timeout' });
   add('getToken failed', { opened: false, reason: 'getToken failed: x' });
@@ -71,14 +75,21 @@ describe('the loss policy follows the error catalog', () => {
   });
 
   it('gives up on a refusal no retry can fix, naming its code', () => {
-    const step = nextStep({ end: { opened: false, status: 403, code: 'forbidden', reason: 'HTTP 403 forbidden' }, goodbye: undefined, wasConnected: false }, true);
+    const step = nextStep(
+      { end: { opened: false, status: 403, code: 'forbidden', reason: 'HTTP 403 forbidden' }, goodbye: undefined, wasConnected: false },
+      true,
+    );
     assert.ok(step instanceof HeraldError && step.code === 'forbidden');
   });
 
-  it('reconnects at once after a token ran out on a working connection, and waits the hub\'s retryAfter', () => {
+  it("reconnects at once after a token ran out on a working connection, and waits the hub's retryAfter", () => {
     const expired: Loss = { end: { opened: true, closeCode: 4001, reason: 'token_expired' }, goodbye: { code: 'token_expired' }, wasConnected: true };
     assert.equal(nextStep(expired, true), 0);
-    const shutdown: Loss = { end: { opened: true, closeCode: 1012, reason: 'shutting_down' }, goodbye: { code: 'shutting_down', retryAfter: 700 }, wasConnected: true };
+    const shutdown: Loss = {
+      end: { opened: true, closeCode: 1012, reason: 'shutting_down' },
+      goodbye: { code: 'shutting_down', retryAfter: 700 },
+      wasConnected: true,
+    };
     assert.equal(nextStep(shutdown, true), 700);
   });
 });

@@ -99,7 +99,11 @@ describe('client state machine', () => {
       // A fresh WebSocket names a newer position in connected: the client keeps its own.
       second.connected(1000, 'ffff000000-7', transport === 'sse');
       second.acknowledge();
-      if (transport === 'websocket') assert.deepEqual(second.sent.filter((m) => m['type'] === 'subscribe').map((m) => m['since']), ['ffff000000-0']);
+      if (transport === 'websocket')
+        assert.deepEqual(
+          second.sent.filter((m) => m['type'] === 'subscribe').map((m) => m['since']),
+          ['ffff000000-0'],
+        );
       assert.equal(t.client.lastEventId, 'ffff000000-0', transport);
       assert.deepEqual(resets, [], transport);
     }
@@ -119,7 +123,11 @@ describe('client state machine', () => {
       const t = setup({ transport });
       const resets: string[] = [];
       let confirmations = 0;
-      t.client.subscribe(['a', 'b/*'], { onEvent: () => undefined, onReset: (r) => resets.push(`${r.topic}:${r.reason}`), onSubscribed: () => confirmations++ });
+      t.client.subscribe(['a', 'b/*'], {
+        onEvent: () => undefined,
+        onReset: (r) => resets.push(`${r.topic}:${r.reason}`),
+        onSubscribed: () => confirmations++,
+      });
       await flush();
       t.transports.last.connected();
       t.transports.last.acknowledge();
@@ -157,7 +165,10 @@ describe('client state machine', () => {
     assert.deepEqual(delays, [99, 299, 899, 1998, 1998, 1998]);
     t.transports.last.connected();
     t.transports.last.end();
-    assert.deepEqual(t.clock.pending.filter((d) => d < 1000), [99]);
+    assert.deepEqual(
+      t.clock.pending.filter((d) => d < 1000),
+      [99],
+    );
   });
 
   it('keeps every delay within [0, ceiling) for random values at both ends', async () => {
@@ -327,7 +338,10 @@ describe('client state machine', () => {
     await flush();
     assert.equal(t.transports.attempts.length, 1);
     assert.equal(t.client.state, 'connected');
-    assert.ok(t.clock.pending.every((d) => d !== 0), 'no refresh loop');
+    assert.ok(
+      t.clock.pending.every((d) => d !== 0),
+      'no refresh loop',
+    );
   });
 
   it('tells subscriptions when a refreshed token no longer covers their topics', async () => {
@@ -426,7 +440,10 @@ describe('client state machine', () => {
     assert.equal(t.transports.last.sent.length, before);
     const stopNews = t.client.subscribe('news', { onEvent: () => undefined });
     await flush();
-    assert.deepEqual(t.transports.last.sent.slice(before).map((m) => [m['type'], m['topics']]), [['subscribe', ['news']]]);
+    assert.deepEqual(
+      t.transports.last.sent.slice(before).map((m) => [m['type'], m['topics']]),
+      [['subscribe', ['news']]],
+    );
     stopNews();
     await flush();
     assert.equal(t.transports.last.sent.length, before + 1, 'news is still held by the first subscription');
@@ -476,8 +493,14 @@ describe('client state machine', () => {
     c.event('2', 'news');
     c.event('1', 'scores/x', { n: 1 });
     c.message({ type: 'reset', topic: 'news', reason: 'expired' });
-    assert.deepEqual(a.map((e) => e.id), ['1']);
-    assert.deepEqual(b.map((e) => e.id), ['2']);
+    assert.deepEqual(
+      a.map((e) => e.id),
+      ['1'],
+    );
+    assert.deepEqual(
+      b.map((e) => e.id),
+      ['2'],
+    );
     assert.deepEqual(resets, ['news:expired']);
     assert.equal(t.client.lastEventId, '2');
   });
@@ -528,6 +551,9 @@ describe('client state machine', () => {
     assert.throws(() => createClient({ url: 'http://x', backoff: { initial: -1 } }), /option backoff.initial/);
     assert.throws(() => createClient({ url: 'http://x', token: 'a', getToken: () => 'b' }), /option token/);
     const t = setup();
-    assert.throws(() => t.client.subscribe('a//b', { onEvent: () => undefined }), (e: HeraldError) => e.code === 'invalid_topic');
+    assert.throws(
+      () => t.client.subscribe('a//b', { onEvent: () => undefined }),
+      (e: HeraldError) => e.code === 'invalid_topic',
+    );
   });
 });

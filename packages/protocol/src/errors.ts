@@ -71,8 +71,17 @@ export const ERRORS = {
   frame_too_large: { status: 413, close: 1009, client: 'back_off', message: 'The WebSocket frame is larger than allowed.' },
   slow_consumer: { status: 503, close: 4009, client: 'resume', message: 'The connection could not keep up and was dropped; reconnect and resume.' },
   shutting_down: { status: 503, close: 1012, client: 'wait', message: 'The hub is shutting down; reconnect after the suggested delay.' },
-  broker_unavailable: { status: 503, close: 1013, client: 'back_off', message: 'The event log is not reachable; try again. A refused publish published nothing.' },
-  outcome_unknown: { status: 504, client: 'back_off', message: 'The event log stopped answering during the publish; the events may or may not be in the log. Retry with the same publisher ids.' },
+  broker_unavailable: {
+    status: 503,
+    close: 1013,
+    client: 'back_off',
+    message: 'The event log is not reachable; try again. A refused publish published nothing.',
+  },
+  outcome_unknown: {
+    status: 504,
+    client: 'back_off',
+    message: 'The event log stopped answering during the publish; the events may or may not be in the log. Retry with the same publisher ids.',
+  },
   internal_error: { status: 500, close: 1011, client: 'back_off', message: 'An unexpected error occurred in the hub.' },
 } as const satisfies Record<string, { status: number; close?: number; client: ClientAction; message: string }>;
 

@@ -23,7 +23,8 @@ const MAX_CLAUSES = 20;
 type Scalar = string | number | boolean | null;
 type Token = { kind: 'name' | 'op' | 'value' | 'punct'; text: string; value?: Scalar };
 
-const TOKEN = /\s*(?:(?<string>'(?:[^']|'')*')|(?<number>-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|(?<op><=|>=|!=|=|<|>)|(?<punct>[(),])|(?<name>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*))/y;
+const TOKEN =
+  /\s*(?:(?<string>'(?:[^']|'')*')|(?<number>-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|(?<op><=|>=|!=|=|<|>)|(?<punct>[(),])|(?<name>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*))/y;
 
 function fail(message: string): never {
   throw new HeraldError('invalid_filter', `filter: ${message}`);
@@ -37,15 +38,15 @@ function tokenize(text: string): Token[] {
     if (/^\s*$/.test(text.slice(at))) break;
     TOKEN.lastIndex = at;
     const match = TOKEN.exec(text);
-    if (match === null || match.groups === undefined) fail(`unexpected character at position ${at + (text.slice(at).length - text.slice(at).trimStart().length) + 1}`);
+    if (match === null || match.groups === undefined)
+      fail(`unexpected character at position ${at + (text.slice(at).length - text.slice(at).trimStart().length) + 1}`);
     at = TOKEN.lastIndex;
     const { string, number, op, punct, name } = match.groups;
     if (string !== undefined) tokens.push({ kind: 'value', text: string, value: string.slice(1, -1).replaceAll("''", "'") });
     else if (number !== undefined) {
       if (!Number.isFinite(Number(number))) fail(`${number} is out of range`);
       tokens.push({ kind: 'value', text: number, value: Number(number) });
-    }
-    else if (op !== undefined) tokens.push({ kind: 'op', text: op });
+    } else if (op !== undefined) tokens.push({ kind: 'op', text: op });
     else if (punct !== undefined) tokens.push({ kind: 'punct', text: punct });
     else if (name === 'true' || name === 'false') tokens.push({ kind: 'value', text: name, value: name === 'true' });
     else if (name === 'null') tokens.push({ kind: 'value', text: name, value: null });

@@ -95,7 +95,8 @@ function hasFields(message: Fields, rules: Record<string, FieldRule>): boolean {
 export function decodeHubMessage(value: unknown): HubMessage {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return invalid('not a JSON object');
   const m = value as Fields;
-  if (isEnvelope(m)) return typeof m.type === 'string' && typeof m.timestamp === 'string' && 'data' in m ? { type: 'event', event: m } : invalid('malformed event');
+  if (isEnvelope(m))
+    return typeof m.type === 'string' && typeof m.timestamp === 'string' && 'data' in m ? { type: 'event', event: m } : invalid('malformed event');
   const type = m['type'];
   // Own keys only: `constructor` or `__proto__` name no message.
   if (typeof type !== 'string' || !Object.hasOwn(CONTROL_FIELDS, type)) return invalid(`unknown message type ${typeof type === 'string' ? type : typeof type}`);
@@ -107,4 +108,3 @@ export function decodeHubMessage(value: unknown): HubMessage {
 function invalid(reason: string): InvalidHubMessage {
   return { type: 'invalid', reason };
 }
-

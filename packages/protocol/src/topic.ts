@@ -22,10 +22,7 @@ function checkSegment(segment: string, value: string): void {
     throw new HeraldError('invalid_topic', `topic "${printable(value)}" has a "${segment}" segment`);
   }
   if (!SEGMENT.test(segment)) {
-    throw new HeraldError(
-      'invalid_topic',
-      `topic "${printable(value)}" has a segment with a character outside letters, digits and -_.~:@=+`,
-    );
+    throw new HeraldError('invalid_topic', `topic "${printable(value)}" has a segment with a character outside letters, digits and -_.~:@=+`);
   }
 }
 

@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { catalogCloseCodes, clientActionOf, clientActionOfStatus, closeCodeEntry, closeCodeOf, ERRORS, LIBRARY_CLOSE_CODES, type ErrorCode } from '../src/index.js';
+import {
+  catalogCloseCodes,
+  clientActionOf,
+  clientActionOfStatus,
+  closeCodeEntry,
+  closeCodeOf,
+  ERRORS,
+  LIBRARY_CLOSE_CODES,
+  type ErrorCode,
+} from '../src/index.js';
 
 const CODES = Object.keys(ERRORS) as ErrorCode[];
 

@@ -41,11 +41,7 @@ describe('decodeClientMessage: valid messages', () => {
       json({ type: 'subscribe', topics: ['a/*', 'b/**', '**'], ref: 1 }),
       { type: 'subscribe', topics: ['a/*', 'b/**', '**'], ref: 1 },
     ],
-    [
-      'subscribe with since',
-      json({ type: 'subscribe', topics: ['a'], since: 'abc123-42' }),
-      { type: 'subscribe', topics: ['a'], since: 'abc123-42' },
-    ],
+    ['subscribe with since', json({ type: 'subscribe', topics: ['a'], since: 'abc123-42' }), { type: 'subscribe', topics: ['a'], since: 'abc123-42' }],
     [
       'subscribe with since and ref',
       json({ type: 'subscribe', topics: ['a'], since: 'orders/42/created', ref: 'x' }),
@@ -58,11 +54,7 @@ describe('decodeClientMessage: valid messages', () => {
       { type: 'subscribe', topics: ['b', 'a', 'a/**'] },
     ],
     ['unsubscribe', json({ type: 'unsubscribe', topics: ['a/b'] }), { type: 'unsubscribe', topics: ['a/b'] }],
-    [
-      'unsubscribe with ref and duplicates',
-      json({ type: 'unsubscribe', topics: ['x/*', 'x/*'], ref: 3 }),
-      { type: 'unsubscribe', topics: ['x/*'], ref: 3 },
-    ],
+    ['unsubscribe with ref and duplicates', json({ type: 'unsubscribe', topics: ['x/*', 'x/*'], ref: 3 }), { type: 'unsubscribe', topics: ['x/*'], ref: 3 }],
     [
       'publish with event defaulting to message',
       json({ type: 'publish', topic: 'chat/1', data: { text: 'hi' } }),
@@ -78,21 +70,13 @@ describe('decodeClientMessage: valid messages', () => {
       json({ type: 'publish', topic: 'chat/1', event: 'said', data: [1, 2], id: 'm-1', ref: 9 }),
       { type: 'publish', topic: 'chat/1', event: 'said', data: [1, 2], id: 'm-1', ref: 9 },
     ],
-    [
-      'publish with null data',
-      json({ type: 'publish', topic: 't', data: null }),
-      { type: 'publish', topic: 't', event: 'message', data: null },
-    ],
+    ['publish with null data', json({ type: 'publish', topic: 't', data: null }), { type: 'publish', topic: 't', event: 'message', data: null }],
     [
       'publish with string data containing a newline',
       json({ type: 'publish', topic: 't', data: 'line\nbreak' }),
       { type: 'publish', topic: 't', event: 'message', data: 'line\nbreak' },
     ],
-    [
-      'publish with false data',
-      json({ type: 'publish', topic: 't', data: false }),
-      { type: 'publish', topic: 't', event: 'message', data: false },
-    ],
+    ['publish with false data', json({ type: 'publish', topic: 't', data: false }), { type: 'publish', topic: 't', event: 'message', data: false }],
   ];
 
   for (const [label, text, expected] of VALID) {
@@ -178,11 +162,7 @@ describe('decodeClientMessage: errors', () => {
 
   for (const reserved of CONTROL_TYPES) {
     it(`publish with reserved event type ${reserved} → reserved_type`, () => {
-      const error = expectError(
-        decodeClientMessage(json({ type: 'publish', topic: 'a', event: reserved, data: 1, ref: 'r' })),
-        'reserved_type',
-        'r',
-      );
+      const error = expectError(decodeClientMessage(json({ type: 'publish', topic: 'a', event: reserved, data: 1, ref: 'r' })), 'reserved_type', 'r');
       assert.match(error.message, new RegExp(reserved));
     });
   }
@@ -212,14 +192,11 @@ describe('encodeControl', () => {
       { type: 'reset', topic: 'a', reason: 'expired' },
       { type: 'published', ref: 'x', id: 'e-1', duplicate: false },
     ];
-    assert.deepEqual(
-      messages.map(encodeControl),
-      [
-        '{"type":"heartbeat"}',
-        '{"type":"pong","ref":3}',
-        '{"type":"reset","topic":"a","reason":"expired"}',
-        '{"type":"published","ref":"x","id":"e-1","duplicate":false}',
-      ],
-    );
+    assert.deepEqual(messages.map(encodeControl), [
+      '{"type":"heartbeat"}',
+      '{"type":"pong","ref":3}',
+      '{"type":"reset","topic":"a","reason":"expired"}',
+      '{"type":"published","ref":"x","id":"e-1","duplicate":false}',
+    ]);
   });
 });

@@ -26,11 +26,7 @@ import {
 } from '../src/index.js';
 
 function throwsCode(fn: () => void, code: ErrorCode, label: string): void {
-  assert.throws(
-    fn,
-    (error: unknown) => error instanceof HeraldError && error.code === code,
-    `expected ${code} for ${label}`,
-  );
+  assert.throws(fn, (error: unknown) => error instanceof HeraldError && error.code === code, `expected ${code} for ${label}`);
 }
 
 const show = (value: unknown): string => {
@@ -109,15 +105,7 @@ describe('assertEventId and isEventId', () => {
     assert.equal(MAX_ID_LENGTH, 128);
   });
 
-  const VALID: readonly string[] = [
-    'a',
-    '1',
-    'abc123-42',
-    'orders/42/created',
-    'A-Za-z_0.9:~@=+/',
-    'i'.repeat(128),
-    `${'a/'.repeat(63)}bc`,
-  ];
+  const VALID: readonly string[] = ['a', '1', 'abc123-42', 'orders/42/created', 'A-Za-z_0.9:~@=+/', 'i'.repeat(128), `${'a/'.repeat(63)}bc`];
   for (const id of VALID) {
     it(`accepts ${show(id)}`, () => {
       assert.doesNotThrow(() => assertEventId(id));
@@ -182,10 +170,7 @@ describe('serializeEnvelope', () => {
       id: 'abc-7',
     } satisfies Envelope;
     const text = serializeEnvelope(envelope);
-    assert.equal(
-      text,
-      '{"id":"abc-7","topic":"board/1","type":"create","data":{"z":1,"a":[true,null]},"timestamp":"2024-05-06T07:08:09.010Z"}',
-    );
+    assert.equal(text, '{"id":"abc-7","topic":"board/1","type":"create","data":{"z":1,"a":[true,null]},"timestamp":"2024-05-06T07:08:09.010Z"}');
     assert.deepEqual(Object.keys(JSON.parse(text) as object), ['id', 'topic', 'type', 'data', 'timestamp']);
   });
 

@@ -16,7 +16,12 @@ function tableAfter(heading: string): string[][] {
   const rows: string[][] = [];
   for (const line of lines.slice(first)) {
     if (!line.startsWith('|')) break;
-    rows.push(line.slice(1, -1).split(' | ').map((cell) => cell.trim()));
+    rows.push(
+      line
+        .slice(1, -1)
+        .split(' | ')
+        .map((cell) => cell.trim()),
+    );
   }
   // Drop the header row and the |---| rule.
   return rows.slice(2);
@@ -59,8 +64,16 @@ describe('docs/errors.md matches the error catalog', () => {
   const catalog = Object.keys(ERRORS) as ErrorCode[];
 
   it('lists every catalog code, and no code the catalog does not have', () => {
-    assert.deepEqual([...documented.keys()].filter((code) => !(code in ERRORS)), [], 'documented codes missing from the catalog');
-    assert.deepEqual(catalog.filter((code) => !documented.has(code)), [], 'catalog codes missing from docs/errors.md');
+    assert.deepEqual(
+      [...documented.keys()].filter((code) => !(code in ERRORS)),
+      [],
+      'documented codes missing from the catalog',
+    );
+    assert.deepEqual(
+      catalog.filter((code) => !documented.has(code)),
+      [],
+      'catalog codes missing from docs/errors.md',
+    );
   });
 
   it('gives each code the HTTP status of the catalog', () => {

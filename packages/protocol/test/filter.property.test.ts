@@ -11,9 +11,7 @@ interface Literal {
   text: string;
   value: Scalar;
 }
-type Comparison =
-  | { path: string[]; op: '=' | '!=' | '<' | '<=' | '>' | '>='; value: Literal }
-  | { path: string[]; op: 'in'; values: Literal[] };
+type Comparison = { path: string[]; op: '=' | '!=' | '<' | '<=' | '>' | '>='; value: Literal } | { path: string[]; op: 'in'; values: Literal[] };
 
 const MISSING = Symbol('missing');
 
@@ -69,7 +67,10 @@ const pathArb = fc.tuple(nameArb, fc.array(fc.oneof(nameArb, fc.constantFrom(...
 
 const STRING_POOL = ['', 'a', 'b', "it's", "''", 'ünï', '😀', 'a b', 'tab\there', 'line\nbreak'];
 const stringLiteralArb: fc.Arbitrary<Literal> = fc
-  .oneof(fc.constantFrom(...STRING_POOL), fc.string({ maxLength: 8 }).filter((s) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(s)))
+  .oneof(
+    fc.constantFrom(...STRING_POOL),
+    fc.string({ maxLength: 8 }).filter((s) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(s)),
+  )
   .map((value) => ({ text: `'${value.replaceAll("'", "''")}'`, value }));
 /** Number texts of every shape the grammar allows: sign, leading zeros, decimals, exponents. */
 const numberLiteralArb: fc.Arbitrary<Literal> = fc
@@ -111,20 +112,29 @@ function printArb(filter: readonly Comparison[]): fc.Arbitrary<string> {
     return fc.tuple(ws0, ws0, ws0).map(([lead, a, b]) => `${lead}${path}${a}${comparison.op}${b}${comparison.value.text}`);
   });
   const joiners = filter.slice(1).map(() => fc.tuple(ws1, ws1).map(([a, b]) => `${a}and${b}`));
-  return fc.tuple(fc.tuple(...parts), fc.tuple(...joiners), ws0).map(([texts, ands, tail]) => texts.map((text, i) => (i === 0 ? text : `${ands[i - 1]}${text}`)).join('') + tail);
+  return fc
+    .tuple(fc.tuple(...parts), fc.tuple(...joiners), ws0)
+    .map(([texts, ands, tail]) => texts.map((text, i) => (i === 0 ? text : `${ands[i - 1]}${text}`)).join('') + tail);
 }
 
 const printedArb = filterArb.chain((filter) => fc.tuple(fc.constant(filter), printArb(filter)));
 
 /** Event data as the hub gets it: JSON, with keys and scalars that filters often name. */
-const scalarArb = fc.oneof(fc.constantFrom<Scalar>(0, -0, 1, -1, 2.5, 10, 1000, 'a', 'b', '', "it's", true, false, null), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.string({ maxLength: 4 }));
+const scalarArb = fc.oneof(
+  fc.constantFrom<Scalar>(0, -0, 1, -1, 2.5, 10, 1000, 'a', 'b', '', "it's", true, false, null),
+  fc.double({ noNaN: true, noDefaultInfinity: true }),
+  fc.string({ maxLength: 4 }),
+);
 const dataArb = fc
   .letrec((tie) => ({
     value: fc.oneof({ depthSize: 'small' }, scalarArb, tie('object'), fc.array(scalarArb, { maxLength: 2 })),
     object: fc.dictionary(fc.oneof(fc.constantFrom(...NAME_POOL), fc.constantFrom(...KEYWORDS)), tie('value'), { maxKeys: 5 }),
   }))
   .object.map((data) => JSON.parse(JSON.stringify(data)) as unknown);
-const anyDataArb = fc.oneof(dataArb, fc.jsonValue().map((value) => JSON.parse(JSON.stringify(value)) as unknown));
+const anyDataArb = fc.oneof(
+  dataArb,
+  fc.jsonValue().map((value) => JSON.parse(JSON.stringify(value)) as unknown),
+);
 
 /** Parses `text`; returns the predicate, or undefined after checking the refusal is an invalid_filter HeraldError. */
 function parseOrRefusal(text: unknown): ((data: unknown) => boolean) | undefined {
@@ -177,9 +187,13 @@ describe('filter properties', () => {
 
   it('any input either parses into a total boolean predicate or is refused with invalid_filter', () => {
     const mutatedArb = printedArb.chain(([, text]) =>
-      fc.tuple(fc.nat(text.length), fc.nat(4), fc.string({ unit: fc.constantFrom("'", '(', ')', ',', '=', '<', '!', '-', '.', 'e', '9', ' ', 'a', '\0', '\u0085', '😀', '\\'), maxLength: 3 })).map(
-        ([at, cut, insert]) => text.slice(0, at) + insert + text.slice(at + cut),
-      ),
+      fc
+        .tuple(
+          fc.nat(text.length),
+          fc.nat(4),
+          fc.string({ unit: fc.constantFrom("'", '(', ')', ',', '=', '<', '!', '-', '.', 'e', '9', ' ', 'a', '\0', '\u0085', '😀', '\\'), maxLength: 3 }),
+        )
+        .map(([at, cut, insert]) => text.slice(0, at) + insert + text.slice(at + cut)),
     );
     const inputArb = fc.oneof(
       mutatedArb,

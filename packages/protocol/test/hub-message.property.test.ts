@@ -11,7 +11,22 @@ const messageLike = fc
   .record({
     type: fc.oneof(fc.constantFrom(...CONTROL_TYPES), fc.string(), fc.jsonValue({ maxDepth: 1 })),
     fields: fc.dictionary(
-      fc.constantFrom('id', 'topic', 'ref', 'code', 'message', 'topics', 'heartbeat', 'resumed', 'connectionId', 'reason', 'retryAfter', 'expiresAt', 'data', 'timestamp'),
+      fc.constantFrom(
+        'id',
+        'topic',
+        'ref',
+        'code',
+        'message',
+        'topics',
+        'heartbeat',
+        'resumed',
+        'connectionId',
+        'reason',
+        'retryAfter',
+        'expiresAt',
+        'data',
+        'timestamp',
+      ),
       fc.jsonValue({ maxDepth: 2 }),
     ),
   })

@@ -19,7 +19,7 @@ function envInteger(name: string): number | undefined {
 
 /** The seed for a property: `FC_SEED` when set, otherwise a fresh random 32-bit seed. */
 export function propertySeed(): number {
-  return envInteger('FC_SEED') ?? ((Math.random() * 0x1_0000_0000) | 0);
+  return envInteger('FC_SEED') ?? (Math.random() * 0x1_0000_0000) | 0;
 }
 
 function parameters<Ts>(numRuns: number): fc.Parameters<Ts> {

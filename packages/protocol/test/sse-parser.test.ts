@@ -106,7 +106,10 @@ describe('SSE parser', () => {
     const c = collect(20);
     c.feed(['data: ' + 'x'.repeat(10), 'x'.repeat(10), 'x'.repeat(10) + '\n\ndata: ok\n\n']);
     assert.equal(c.errors.length, 1);
-    assert.deepEqual(c.messages.map((m) => m.data), ['ok']);
+    assert.deepEqual(
+      c.messages.map((m) => m.data),
+      ['ok'],
+    );
   });
 
   it('starts from scratch after reset', () => {

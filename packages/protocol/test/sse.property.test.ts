@@ -88,19 +88,19 @@ function parseText(stream: string, cuts: readonly number[]): Parsed {
   return parsed;
 }
 
-const unicodeTextArb = fc.oneof(fc.string({ unit: 'binary', maxLength: 12 }), fc.string({ unit: 'grapheme', maxLength: 6 }), fc.string({ maxLength: 12 }), fc.constantFrom('é', '✓', '😀', '\u2028', '\r\n', '\0', '\ufeff'));
-const jsonArb = fc.oneof(
-  fc.jsonValue({ maxDepth: 2, stringUnit: 'binary' }),
-  fc.dictionary(unicodeTextArb, unicodeTextArb, { maxKeys: 3 }),
-  unicodeTextArb,
-).map((value) => JSON.stringify(value));
+const unicodeTextArb = fc.oneof(
+  fc.string({ unit: 'binary', maxLength: 12 }),
+  fc.string({ unit: 'grapheme', maxLength: 6 }),
+  fc.string({ maxLength: 12 }),
+  fc.constantFrom('é', '✓', '😀', '\u2028', '\r\n', '\0', '\ufeff'),
+);
+const jsonArb = fc
+  .oneof(fc.jsonValue({ maxDepth: 2, stringUnit: 'binary' }), fc.dictionary(unicodeTextArb, unicodeTextArb, { maxKeys: 3 }), unicodeTextArb)
+  .map((value) => JSON.stringify(value));
 const eventIdArb = fc.stringMatching(/^[A-Za-z0-9_\-.:~@=+/]{1,20}$/);
 
 type Frame =
-  | { kind: 'event'; id: string; json: string }
-  | { kind: 'control'; json: string }
-  | { kind: 'comment'; text: string }
-  | { kind: 'retry'; ms: number };
+  { kind: 'event'; id: string; json: string } | { kind: 'control'; json: string } | { kind: 'comment'; text: string } | { kind: 'retry'; ms: number };
 const frameArb: fc.Arbitrary<Frame> = fc.oneof(
   fc.record({ kind: fc.constant('event' as const), id: eventIdArb, json: jsonArb }),
   fc.record({ kind: fc.constant('control' as const), json: jsonArb }),
@@ -140,10 +140,17 @@ const styleArb = fc.constantFrom('lf' as const, 'crlf' as const, 'cr' as const, 
 describe('SSE encoder and parser properties', () => {
   it('hub frames split anywhere in their UTF-8 bytes, with any line-end style, parse to the same messages', () => {
     checkProperty(
-      fc.property(fc.array(frameArb, { maxLength: 8 }), fc.boolean(), styleArb, fc.array(fc.boolean(), { minLength: 1 }), cutsArb, (frames, bom, style, picks, cuts) => {
-        const stream = (bom ? '\ufeff' : '') + withLineEnds(frames.map(encode).join(''), style, picks);
-        assert.deepEqual(parseBytes(stream, cuts), expected(frames));
-      }),
+      fc.property(
+        fc.array(frameArb, { maxLength: 8 }),
+        fc.boolean(),
+        styleArb,
+        fc.array(fc.boolean(), { minLength: 1 }),
+        cutsArb,
+        (frames, bom, style, picks, cuts) => {
+          const stream = (bom ? '\ufeff' : '') + withLineEnds(frames.map(encode).join(''), style, picks);
+          assert.deepEqual(parseBytes(stream, cuts), expected(frames));
+        },
+      ),
       800,
     );
   });
@@ -161,11 +168,15 @@ describe('SSE encoder and parser properties', () => {
   it('any stream, chunked anyhow, parses like the whole-stream reference interpretation', () => {
     const pieceArb = fc.constantFrom('data', 'id', 'event', 'retry', ':', ': ', ' ', 'x', '7', 'é', '😀', '\0', '\ufeff', '\r', '\n', '\r\n', '\n\n');
     checkProperty(
-      fc.property(fc.array(pieceArb, { maxLength: 40 }).map((p) => p.join('')), cutsArb, (stream, cuts) => {
-        const reference = referenceParse(stream);
-        assert.deepEqual(parseBytes(stream, cuts), reference, JSON.stringify(stream));
-        assert.deepEqual(parseText(stream, cuts), reference, JSON.stringify(stream));
-      }),
+      fc.property(
+        fc.array(pieceArb, { maxLength: 40 }).map((p) => p.join('')),
+        cutsArb,
+        (stream, cuts) => {
+          const reference = referenceParse(stream);
+          assert.deepEqual(parseBytes(stream, cuts), reference, JSON.stringify(stream));
+          assert.deepEqual(parseText(stream, cuts), reference, JSON.stringify(stream));
+        },
+      ),
       1500,
     );
   });
@@ -202,7 +213,10 @@ describe('SSE encoder and parser properties', () => {
       fc.property(fc.oneof(eventIdArb, fc.string({ unit: fc.constantFrom('a', '-', '\r', '\n', '\0', ' ', 'é', '/'), minLength: 1, maxLength: 10 })), (id) => {
         if (/[\r\n\0]/.test(id)) {
           assert.equal(isEventId(id), false, 'isEventId');
-          assert.throws(() => assertEventId(id), (error: unknown) => error instanceof HeraldError && error.code === 'invalid_id');
+          assert.throws(
+            () => assertEventId(id),
+            (error: unknown) => error instanceof HeraldError && error.code === 'invalid_id',
+          );
           return;
         }
         if (!isEventId(id)) return;

@@ -1,16 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import {
-  assertTopic,
-  assertTopicPattern,
-  hasWildcard,
-  HeraldError,
-  isTopic,
-  isTopicPattern,
-  matchTopic,
-  MAX_TOPIC_LENGTH,
-} from '../src/index.js';
+import { assertTopic, assertTopicPattern, hasWildcard, HeraldError, isTopic, isTopicPattern, matchTopic, MAX_TOPIC_LENGTH } from '../src/index.js';
 import { checkProperty } from './property.js';
 
 // Reference model written from docs/protocol.md section 2, independent of src/topic.ts.
@@ -42,9 +33,7 @@ function referenceMatch(pattern: readonly string[], topic: readonly string[]): b
   return (head === '*' || head === topic[0]) && referenceMatch(rest, topic.slice(1));
 }
 
-const segmentArb = fc
-  .string({ unit: fc.constantFrom(...SEGMENT_CHARS), minLength: 1, maxLength: 6 })
-  .filter((segment) => segment !== '.' && segment !== '..');
+const segmentArb = fc.string({ unit: fc.constantFrom(...SEGMENT_CHARS), minLength: 1, maxLength: 6 }).filter((segment) => segment !== '.' && segment !== '..');
 /** Few distinct segments, so that patterns and topics share segments often. */
 const commonSegmentArb = fc.constantFrom('a', 'b', 'orders', '42', 'x.y', '~');
 const anySegmentArb = fc.oneof(segmentArb, commonSegmentArb);
@@ -57,7 +46,13 @@ const patternSegmentsArb = fc
 
 /** A topic the pattern matches by construction: `*` becomes one segment, `**` zero to three. */
 const instanceArb = (pattern: readonly string[]): fc.Arbitrary<string[]> =>
-  fc.tuple(...pattern.map((segment) => (segment === '*' ? anySegmentArb.map((s) => [s]) : segment === '**' ? fc.array(anySegmentArb, { maxLength: 3 }) : fc.constant([segment])))).map((parts) => parts.flat());
+  fc
+    .tuple(
+      ...pattern.map((segment) =>
+        segment === '*' ? anySegmentArb.map((s) => [s]) : segment === '**' ? fc.array(anySegmentArb, { maxLength: 3 }) : fc.constant([segment]),
+      ),
+    )
+    .map((parts) => parts.flat());
 
 /** Strings near the grammar's edges: separators, wildcards, dots, spaces, controls, non-ASCII, percent signs. */
 const nearTopicArb = fc.oneof(
@@ -119,7 +114,14 @@ describe('topic properties', () => {
 
   it('matchTopic agrees with the reference matcher on instances of the pattern and their mutations', () => {
     const caseArb = patternSegmentsArb.chain((pattern) =>
-      fc.tuple(fc.constant(pattern), fc.oneof(instanceArb(pattern), topicSegmentsArb, instanceArb(pattern).chain((t) => mutateSegments(t)))),
+      fc.tuple(
+        fc.constant(pattern),
+        fc.oneof(
+          instanceArb(pattern),
+          topicSegmentsArb,
+          instanceArb(pattern).chain((t) => mutateSegments(t)),
+        ),
+      ),
     );
     checkProperty(
       fc.property(caseArb, ([pattern, topic]) => {
@@ -136,25 +138,52 @@ describe('topic properties', () => {
 
   it('validation agrees with the documented grammar, and refuses only with invalid_topic', () => {
     checkProperty(
-      fc.property(fc.oneof(nearTopicArb, topicArb, patternSegmentsArb.map((s) => s.join('/'))), (value) => {
-        assert.equal(acceptedOrInvalidTopic(() => assertTopic(value)), referenceValid(value, false), `topic ${JSON.stringify(value)}`);
-        assert.equal(acceptedOrInvalidTopic(() => assertTopicPattern(value)), referenceValid(value, true), `pattern ${JSON.stringify(value)}`);
-        assert.equal(isTopic(value), referenceValid(value, false));
-        assert.equal(isTopicPattern(value), referenceValid(value, true));
-        if (referenceValid(value, true)) {
-          assert.equal(hasWildcard(value), value.split('/').some((s) => s === '*' || s === '**'));
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          nearTopicArb,
+          topicArb,
+          patternSegmentsArb.map((s) => s.join('/')),
+        ),
+        (value) => {
+          assert.equal(
+            acceptedOrInvalidTopic(() => assertTopic(value)),
+            referenceValid(value, false),
+            `topic ${JSON.stringify(value)}`,
+          );
+          assert.equal(
+            acceptedOrInvalidTopic(() => assertTopicPattern(value)),
+            referenceValid(value, true),
+            `pattern ${JSON.stringify(value)}`,
+          );
+          assert.equal(isTopic(value), referenceValid(value, false));
+          assert.equal(isTopicPattern(value), referenceValid(value, true));
+          if (referenceValid(value, true)) {
+            assert.equal(
+              hasWildcard(value),
+              value.split('/').some((s) => s === '*' || s === '**'),
+            );
+          }
+        },
+      ),
       2000,
     );
   });
 
   it('values that are not strings are refused with invalid_topic', () => {
     checkProperty(
-      fc.property(fc.anything().filter((value) => typeof value !== 'string'), (value) => {
-        assert.equal(acceptedOrInvalidTopic(() => assertTopic(value)), false);
-        assert.equal(acceptedOrInvalidTopic(() => assertTopicPattern(value)), false);
-      }),
+      fc.property(
+        fc.anything().filter((value) => typeof value !== 'string'),
+        (value) => {
+          assert.equal(
+            acceptedOrInvalidTopic(() => assertTopic(value)),
+            false,
+          );
+          assert.equal(
+            acceptedOrInvalidTopic(() => assertTopicPattern(value)),
+            false,
+          );
+        },
+      ),
       300,
     );
   });

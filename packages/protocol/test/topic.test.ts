@@ -1,23 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  assertTopic,
-  assertTopicPattern,
-  hasWildcard,
-  HeraldError,
-  isTopic,
-  isTopicPattern,
-  matchTopic,
-  MAX_TOPIC_LENGTH,
-} from '../src/index.js';
+import { assertTopic, assertTopicPattern, hasWildcard, HeraldError, isTopic, isTopicPattern, matchTopic, MAX_TOPIC_LENGTH } from '../src/index.js';
 
 /** Asserts that `fn` throws a HeraldError with code invalid_topic. */
 function throwsInvalidTopic(fn: () => void, label: string): void {
-  assert.throws(
-    fn,
-    (error: unknown) => error instanceof HeraldError && error.code === 'invalid_topic',
-    `expected invalid_topic for ${label}`,
-  );
+  assert.throws(fn, (error: unknown) => error instanceof HeraldError && error.code === 'invalid_topic', `expected invalid_topic for ${label}`);
 }
 
 const VALID_TOPICS: readonly string[] = [

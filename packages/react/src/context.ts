@@ -4,9 +4,7 @@ import { createContext, createElement, useContext, useEffect, useState, type Rea
 const HeraldContext = createContext<HeraldClient | undefined>(undefined);
 
 /** Props of {@link HeraldProvider}: an existing client, or the URL (and options) of one to create. */
-export type HeraldProviderProps =
-  | { client: HeraldClient; children?: ReactNode }
-  | { url: string; options?: Omit<ClientOptions, 'url'>; children?: ReactNode };
+export type HeraldProviderProps = { client: HeraldClient; children?: ReactNode } | { url: string; options?: Omit<ClientOptions, 'url'>; children?: ReactNode };
 
 /**
  * Makes a Herald client available to the hooks below it. With `client`, the app

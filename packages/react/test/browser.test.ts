@@ -13,7 +13,15 @@ import { CuttableProxy, startHub, waitUntil, type RunningHub } from '../../clien
 
 // Debian's chromium, never a downloaded browser.
 const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--headless',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 const SCREENSHOTS = fileURLToPath(new URL('../../../test-output/', import.meta.url));
 const here = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
 
@@ -24,7 +32,8 @@ const here = (path: string): string => fileURLToPath(new URL(path, import.meta.u
 function browserSkipReason(): string | false {
   if (existsSync(CHROMIUM)) return false;
   const message = `no browser at ${CHROMIUM}`;
-  if (process.env['HERALD_REQUIRE_BROWSER'] === '1') throw new Error(`${message}, and HERALD_REQUIRE_BROWSER=1: install Debian's with \`apt-get install chromium\``);
+  if (process.env['HERALD_REQUIRE_BROWSER'] === '1')
+    throw new Error(`${message}, and HERALD_REQUIRE_BROWSER=1: install Debian's with \`apt-get install chromium\``);
   process.stderr.write(`\n*** SKIPPING browser tests: ${message}. Install Debian's Chromium with \`apt-get install chromium\` (.ci/run does). ***\n\n`);
   return message;
 }
@@ -129,7 +138,10 @@ describe('browser: React page in Chromium (real hub)', { skip }, () => {
       await waitUntil(async () => (await text('#state')) === 'connected' && (await items()).length === 10, 'connected again with the list complete', 20_000);
       await create(11);
       await waitUntil(async () => (await items()).length === 11, 'live again after the outage');
-      assert.deepEqual(await items(), todos.map((t) => t.text));
+      assert.deepEqual(
+        await items(),
+        todos.map((t) => t.text),
+      );
       await page.screenshot({ path: join(SCREENSHOTS, 'browser-live-list.png') });
     } finally {
       await proxy.close();
@@ -148,7 +160,10 @@ describe('browser: React page in Chromium (real hub)', { skip }, () => {
       assert.equal(await page.evaluate(() => typeof (window as unknown as { Herald?: { createClient?: unknown } }).Herald?.createClient), 'function');
       await page.locator('#pdata').fill('{"text":"from the browser test"}');
       await page.locator('#publish button').click();
-      await waitUntil(async () => (await page.locator('#events li').allInnerTexts()).some((t) => t.includes('from the browser test')), 'the published event in the list');
+      await waitUntil(
+        async () => (await page.locator('#events li').allInnerTexts()).some((t) => t.includes('from the browser test')),
+        'the published event in the list',
+      );
       assert.match(await page.locator('#result').innerText(), /^published /);
       await page.screenshot({ path: join(SCREENSHOTS, 'browser-demo-page.png') });
     } finally {

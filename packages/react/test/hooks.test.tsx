@@ -125,7 +125,11 @@ describe('React hooks (jsdom, real hub)', () => {
     await waitUntil(() => container.textContent === 'b', 'the re-render with the new callback');
     await running.hub.publish({ topic: 'feed/x', data: 2 });
     await waitUntil(() => seen.includes('b:2'), 'second event, through the new callback');
-    assert.deepEqual(seen.filter((s) => s !== 'subscribed'), ['a:1', 'b:2'], 'each event once, StrictMode or not');
+    assert.deepEqual(
+      seen.filter((s) => s !== 'subscribed'),
+      ['a:1', 'b:2'],
+      'each event once, StrictMode or not',
+    );
     root.unmount();
     await waitUntil(() => running.hub.subscriptionCount === 0, 'the hub holds no subscription after unmount');
     assert.equal(client.state, 'connected', 'an app-owned client stays open');

@@ -114,7 +114,11 @@ describe('LiveListStore', () => {
   it('reports a failed load and recovers with reload()', async () => {
     const client = new FakeClient();
     let fail = true;
-    const store = new LiveListStore<Todo>({ topic: 'todos', getKey: (t) => t.id, load: async () => (fail ? Promise.reject(new Error('503')) : [{ id: 1, text: 'ok' }]) });
+    const store = new LiveListStore<Todo>({
+      topic: 'todos',
+      getKey: (t) => t.id,
+      load: async () => (fail ? Promise.reject(new Error('503')) : [{ id: 1, text: 'ok' }]),
+    });
     store.start(client);
     client.options!.onSubscribed!();
     await tick();

@@ -64,8 +64,7 @@ export class Hub {
     const access = new Access(this.options);
     this.#publishPolicy = new PublishPolicy(access, this.options);
     this.log = this.options.logger === false ? pino({ enabled: false }) : (this.options.logger ?? pino({ name: 'herald' }));
-    this.broker =
-      this.options.broker ?? new MemoryBroker({ maxEvents: this.options.historySize, maxAgeMs: this.options.historyMaxAge });
+    this.broker = this.options.broker ?? new MemoryBroker({ maxEvents: this.options.historySize, maxAgeMs: this.options.historyMaxAge });
     this.#registry = new ConnectionRegistry(this.options);
     this.metrics = new HubMetrics({
       connections: (transport) => this.#registry.count(transport),
@@ -277,11 +276,18 @@ export class Hub {
     // Gone already (the client left during the handshake): nothing to track.
     if (connection.closed) return;
     this.#registry.register(connection);
-    await subscribe(this.#subscribeDeps, connection, topics, since, ({ resumed, reset, lastEventId }) => {
-      const connected = { type: 'connected' as const, connectionId: connection.id, heartbeat: this.options.heartbeatInterval, resumed, lastEventId };
-      // After a reset the position is the last reset's `id:` instead (see SubscribeOutcome.lastEventId).
-      connection.start(connected, reset === undefined ? lastEventId : undefined);
-    }, filter);
+    await subscribe(
+      this.#subscribeDeps,
+      connection,
+      topics,
+      since,
+      ({ resumed, reset, lastEventId }) => {
+        const connected = { type: 'connected' as const, connectionId: connection.id, heartbeat: this.options.heartbeatInterval, resumed, lastEventId };
+        // After a reset the position is the last reset's `id:` instead (see SubscribeOutcome.lastEventId).
+        connection.start(connected, reset === undefined ? lastEventId : undefined);
+      },
+      filter,
+    );
   }
 
   // Appends validated drafts: the in-process `publish` and `publishAs` both end here.

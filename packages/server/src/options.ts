@@ -120,10 +120,16 @@ export const HUB_DEFAULTS = {
 
 /** A zod rule for a positive integer in `unit`, with the message every option of that kind uses. */
 const positiveInt = (unit: string) =>
-  z.number({ error: `expected a positive integer (${unit})` }).int(`expected a positive integer (${unit})`).positive(`expected a positive integer (${unit})`);
+  z
+    .number({ error: `expected a positive integer (${unit})` })
+    .int(`expected a positive integer (${unit})`)
+    .positive(`expected a positive integer (${unit})`);
 /** A zod rule for an integer >= 0 in `unit`. */
 export const nonNegativeInt = (unit: string) =>
-  z.number({ error: `expected an integer >= 0 (${unit})` }).int(`expected an integer >= 0 (${unit})`).nonnegative(`expected an integer >= 0 (${unit})`);
+  z
+    .number({ error: `expected an integer >= 0 (${unit})` })
+    .int(`expected an integer >= 0 (${unit})`)
+    .nonnegative(`expected an integer >= 0 (${unit})`);
 // A claim value the hub compares with a token's: a control character there is a typo or a pasted newline, never a real aud or iss.
 const claimText = z
   .string({ error: 'expected a string' })
@@ -151,9 +157,7 @@ export const hubOptionsSchema = z
     maxConnections: positiveInt('connections'),
     shutdownTimeout: nonNegativeInt('milliseconds'),
     shutdownJitter: nonNegativeInt('milliseconds'),
-    basePath: z
-      .string({ error: 'expected a string' })
-      .regex(/^(\/[A-Za-z0-9\-_.~]+)*$/, 'expected "" or a path such as "/realtime" (no trailing slash)'),
+    basePath: z.string({ error: 'expected a string' }).regex(/^(\/[A-Za-z0-9\-_.~]+)*$/, 'expected "" or a path such as "/realtime" (no trailing slash)'),
     demo: z.boolean({ error: 'expected true or false' }),
     logger: z.union([z.literal(false), z.custom<Logger>((v) => typeof v === 'object' && v !== null && typeof (v as Logger).info === 'function')], {
       error: 'expected a pino logger or false',

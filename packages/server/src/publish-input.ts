@@ -122,7 +122,7 @@ function stringEnd(json: string, open: number): number {
     if (code === BACKSLASH) at++;
   }
   // A long string: jump from quote to quote; one after an odd run of backslashes is escaped.
-  for (at--; ; ) {
+  for (at--; ;) {
     at = json.indexOf('"', at + 1);
     if (at < 0) return json.length;
     let backslashes = 0;

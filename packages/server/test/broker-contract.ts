@@ -66,8 +66,14 @@ export function runBrokerContract(name: string, factory: BrokerFactory, skip: st
         assert.equal(new Set(ids).size, 4, 'ids are unique');
         assert.ok([...first, ...second].every((r) => r.duplicate === false));
         await waitUntil(() => seen.length === 4, 'the tail to deliver 4 events');
-        assert.deepEqual(seen.map((e) => e.id), ids);
-        assert.deepEqual(seen.map((e) => (e.envelope.data as { n: number }).n), [0, 1, 2, 3]);
+        assert.deepEqual(
+          seen.map((e) => e.id),
+          ids,
+        );
+        assert.deepEqual(
+          seen.map((e) => (e.envelope.data as { n: number }).n),
+          [0, 1, 2, 3],
+        );
         for (const event of seen) {
           assert.equal(event.envelope.type, 'test');
           assert.match(event.envelope.timestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
@@ -90,7 +96,10 @@ export function runBrokerContract(name: string, factory: BrokerFactory, skip: st
         await waitUntil(() => seen.length === 6, 'the tail');
         const read = await broker.read(results[1]!.id, head);
         assert.ok(read.ok);
-        assert.deepEqual(read.events.map((e) => e.id), results.slice(2).map((r) => r.id));
+        assert.deepEqual(
+          read.events.map((e) => e.id),
+          results.slice(2).map((r) => r.id),
+        );
         const fromLast = await broker.read(results[4]!.id, head);
         assert.ok(fromLast.ok);
         assert.equal(fromLast.events.length, 0);
@@ -116,7 +125,11 @@ export function runBrokerContract(name: string, factory: BrokerFactory, skip: st
         );
         await waitUntil(() => seen.length === 3, 'three appended events');
         await new Promise((resolve) => setTimeout(resolve, 50));
-        assert.deepEqual(seen.map((e) => (e.envelope.data as { n: number }).n), [0, 2, 3], 'duplicates never reach the tail');
+        assert.deepEqual(
+          seen.map((e) => (e.envelope.data as { n: number }).n),
+          [0, 2, 3],
+          'duplicates never reach the tail',
+        );
       } finally {
         await cleanup();
       }
@@ -129,7 +142,10 @@ export function runBrokerContract(name: string, factory: BrokerFactory, skip: st
         await waitUntil(() => seen.length === 4, 'the tail');
         const read = await broker.read('pub-1', broker.head());
         assert.ok(read.ok);
-        assert.deepEqual(read.events.map((e) => (e.envelope.data as { n: number }).n), [2, 3]);
+        assert.deepEqual(
+          read.events.map((e) => (e.envelope.data as { n: number }).n),
+          [2, 3],
+        );
       } finally {
         await cleanup();
       }
@@ -165,7 +181,10 @@ export function runBrokerContract(name: string, factory: BrokerFactory, skip: st
         // The event just before the oldest retained one: nothing the client needs is gone.
         const edge = await broker.read(ids[6]!, head);
         assert.ok(edge.ok);
-        assert.deepEqual(edge.events.map((e) => e.id), ids.slice(7));
+        assert.deepEqual(
+          edge.events.map((e) => e.id),
+          ids.slice(7),
+        );
       } finally {
         await cleanup();
       }
@@ -185,7 +204,10 @@ export function runBrokerContract(name: string, factory: BrokerFactory, skip: st
           await new Promise((resolve) => setTimeout(resolve, 5));
         }
         await Promise.all(leases.map((lease) => lease.release()));
-        assert.ok(leases.every((lease) => !lease.held()), 'released leases are not held');
+        assert.ok(
+          leases.every((lease) => !lease.held()),
+          'released leases are not held',
+        );
       } finally {
         await cleanup();
       }
@@ -253,7 +275,10 @@ export function runBrokerContract(name: string, factory: BrokerFactory, skip: st
         await waitUntil(() => seen.length === 3, 'the tail');
         const read = await broker.read(empty, broker.head());
         assert.ok(read.ok);
-        assert.deepEqual(read.events.map((e) => e.id), results.map((r) => r.id));
+        assert.deepEqual(
+          read.events.map((e) => e.id),
+          results.map((r) => r.id),
+        );
       } finally {
         await cleanup();
       }
@@ -274,7 +299,10 @@ export function runBrokerContract(name: string, factory: BrokerFactory, skip: st
         await waitUntil(() => seen.length === 4, 'the tail');
         const read = await broker.read(position, broker.head());
         assert.ok(read.ok);
-        assert.deepEqual(read.events.map((e) => e.id), later.map((r) => r.id));
+        assert.deepEqual(
+          read.events.map((e) => e.id),
+          later.map((r) => r.id),
+        );
       } finally {
         await cleanup();
       }

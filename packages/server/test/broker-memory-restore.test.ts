@@ -36,15 +36,25 @@ describe('MemoryBroker.restore', () => {
       assert.equal(after1.events[0]!.envelope.timestamp, new Date(T0 - 98_000).toISOString(), 'the original time');
       assert.deepEqual(after1.events[0]!.envelope.data, { n: 2 });
 
-      const results = await broker.append([{ topic: 't', type: 'row', data: { n: 3 }, id: 'outbox-3' }, { topic: 't', type: 'row', data: { n: 4 }, id: 'outbox-4' }]);
+      const results = await broker.append([
+        { topic: 't', type: 'row', data: { n: 3 }, id: 'outbox-3' },
+        { topic: 't', type: 'row', data: { n: 4 }, id: 'outbox-4' },
+      ]);
       assert.deepEqual(results, [
         { id: 'outbox-3', duplicate: true },
         { id: 'outbox-4', duplicate: false },
       ]);
-      assert.deepEqual(tailed.map((e) => e.id), ['outbox-4']);
+      assert.deepEqual(
+        tailed.map((e) => e.id),
+        ['outbox-4'],
+      );
       assert.deepEqual(okIds(await broker.read('outbox-2', broker.head())), ['outbox-3', 'outbox-4']);
       // Positions are ids too (`<epoch>-<n>` names the place after the n-th event, whoever named that event).
-      assert.deepEqual(okIds(await broker.read(`${broker.epoch}-1`, broker.head())), ['outbox-2', 'outbox-3', 'outbox-4'], 'a position resumes after the n-th event');
+      assert.deepEqual(
+        okIds(await broker.read(`${broker.epoch}-1`, broker.head())),
+        ['outbox-2', 'outbox-3', 'outbox-4'],
+        'a position resumes after the n-th event',
+      );
     } finally {
       await broker.close();
     }
@@ -65,7 +75,7 @@ describe('MemoryBroker.restore', () => {
     }
   });
 
-  it('applies retention at once and from each event\'s own time: the newest maxEvents, none older than maxAgeMs', async () => {
+  it("applies retention at once and from each event's own time: the newest maxEvents, none older than maxAgeMs", async () => {
     const { broker, clock } = await started({ maxEvents: 3, maxAgeMs: 10_000 });
     try {
       broker.restore([old(1, 50_000), old(2, 4000), old(3, 3000), old(4, 2000), old(5, 1000)]);

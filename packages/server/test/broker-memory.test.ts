@@ -166,7 +166,10 @@ describe('MemoryBroker', () => {
       assert.deepEqual(await broker.append([draft(5, `${e}`)]), [{ id: e, duplicate: false }]);
       assert.deepEqual(await broker.append([draft(6, `x${e}-1`)]), [{ id: `x${e}-1`, duplicate: false }]);
       assert.deepEqual(await broker.append([draft(7, `${e}-custom`)]), [{ id: `${e}-custom`, duplicate: false }]);
-      assert.deepEqual(tailed.map((t) => t.id), ['fine', e, `x${e}-1`, `${e}-custom`]);
+      assert.deepEqual(
+        tailed.map((t) => t.id),
+        ['fine', e, `x${e}-1`, `${e}-custom`],
+      );
     } finally {
       await broker.close();
       await other.close();
@@ -181,7 +184,10 @@ describe('MemoryBroker', () => {
         { id: 'order-1', duplicate: true },
         { id: `${broker.epoch}-2`, duplicate: false },
       ]);
-      assert.deepEqual(tailed.map((t) => t.id), ['order-1', `${broker.epoch}-2`]);
+      assert.deepEqual(
+        tailed.map((t) => t.id),
+        ['order-1', `${broker.epoch}-2`],
+      );
       assert.deepEqual((tailed[0]!.envelope.data as { n: number }).n, 1, 'the original is kept');
       assert.deepEqual(await broker.append([draft(4, 'order-1')]), [{ id: 'order-1', duplicate: true }]);
       assert.equal(broker.head(), pos(2));
@@ -202,7 +208,10 @@ describe('MemoryBroker', () => {
         { id: 'other', duplicate: false },
       ]);
       assert.deepEqual(batches, [3]);
-      assert.deepEqual(tailed.map((t) => t.id), ['dup', `${broker.epoch}-2`, 'other']);
+      assert.deepEqual(
+        tailed.map((t) => t.id),
+        ['dup', `${broker.epoch}-2`, 'other'],
+      );
       assert.deepEqual((tailed[0]!.envelope.data as { n: number }).n, 1);
       assert.equal(broker.head(), pos(3));
       assert.deepEqual(okIds(await broker.read('dup', broker.head())), [`${broker.epoch}-2`, 'other']);
@@ -366,7 +375,10 @@ describe('MemoryBroker', () => {
       await broker.append([draft(4)]); // seq 3; seq 1 ("once") trimmed
       assert.deepEqual(await broker.read('once', broker.head()), { ok: false, reason: 'unknown_id' });
       assert.deepEqual(await broker.append([draft(5, 'once')]), [{ id: 'once', duplicate: false }]); // seq 4
-      assert.deepEqual(tailed.map((t) => t.id), ['once', `${e}-2`, `${e}-3`, 'once']);
+      assert.deepEqual(
+        tailed.map((t) => t.id),
+        ['once', `${e}-2`, `${e}-3`, 'once'],
+      );
       assert.equal(broker.head(), pos(4));
       assert.deepEqual(okIds(await broker.read('once', broker.head())), []);
       assert.deepEqual(okIds(await broker.read(`${e}-3`, broker.head())), ['once']);
@@ -391,7 +403,10 @@ describe('MemoryBroker', () => {
   it('refuses appends after close and a second start', async () => {
     const { broker } = await started();
     assert.equal(broker.isReady(), true);
-    await assert.rejects(broker.start(() => undefined), /already/);
+    await assert.rejects(
+      broker.start(() => undefined),
+      /already/,
+    );
     await broker.close();
     assert.equal(broker.isReady(), false);
     await rejectsWith(broker.append([draft(1)]), 'broker_unavailable');

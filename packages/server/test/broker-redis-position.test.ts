@@ -36,7 +36,10 @@ describe('RedisBroker positions', { skip }, () => {
       await waitUntil(() => a.seen.length === 1, 'the tail');
       const read = await a.broker.read(position, a.broker.head());
       assert.ok(read.ok);
-      assert.deepEqual(read.events.map((e) => e.id), [result!.id]);
+      assert.deepEqual(
+        read.events.map((e) => e.id),
+        [result!.id],
+      );
     } finally {
       await a.broker.close();
       await b.broker.close();
@@ -60,7 +63,10 @@ describe('RedisBroker positions', { skip }, () => {
         await waitUntil(() => b.seen.length === 1, 'the tail of the new node');
         const read = await b.broker.read(position, b.broker.head());
         assert.ok(read.ok);
-        assert.deepEqual(read.events.map((e) => e.id), [result!.id]);
+        assert.deepEqual(
+          read.events.map((e) => e.id),
+          [result!.id],
+        );
       } finally {
         await b.broker.close();
       }

@@ -32,7 +32,10 @@ describe('cli settings table', () => {
     assert.equal(serve.port, 9000);
     assert.equal(hub.heartbeatInterval, 5000);
     assert.deepEqual(Object.keys({ ...hub, ...serve }).sort(), Object.keys(config).sort());
-    assert.equal(Object.keys(hub).some((key) => key in serve), false);
+    assert.equal(
+      Object.keys(hub).some((key) => key in serve),
+      false,
+    );
   });
 
   it('refuses a source without its connection before the serve command starts anything', () => {
@@ -50,7 +53,11 @@ describe('cli settings table', () => {
       (error: unknown) => {
         const lines = (error as Error).message.split('\n');
         assert.equal(lines.length, 3);
-        for (const flag of ['--port', '--heartbeat', 'HERALD_HISTORY_SIZE']) assert.ok(lines.some((line) => line.startsWith(`invalid ${flag}:`)), flag);
+        for (const flag of ['--port', '--heartbeat', 'HERALD_HISTORY_SIZE'])
+          assert.ok(
+            lines.some((line) => line.startsWith(`invalid ${flag}:`)),
+            flag,
+          );
         return true;
       },
     );

@@ -177,7 +177,9 @@ describe('loadServeConfig: defaults and precedence', () => {
 
   it('has a distinct flag, env var and key per setting, covering every ServeConfig field', () => {
     assert.deepEqual(SETTINGS.map((s) => s.key).sort(), Object.keys(SERVE_FIELDS).sort());
-    const defaulted = Object.entries(SERVE_FIELDS).filter(([, d]) => d).map(([key]) => key);
+    const defaulted = Object.entries(SERVE_FIELDS)
+      .filter(([, d]) => d)
+      .map(([key]) => key);
     assert.deepEqual(Object.keys(SERVE_DEFAULTS).sort(), defaulted.sort());
     for (const field of ['flag', 'env', 'key'] as const) {
       assert.equal(new Set(SETTINGS.map((s) => s[field])).size, SETTINGS.length, field);
@@ -228,12 +230,31 @@ function sample(key: keyof ServeConfig): [unknown, string, unknown, [unknown, un
         ['ch=t'],
         'x=y,p*=q',
         ['f=g'],
-        [[{ channel: 'ch', topic: 't' }], [{ channel: 'x', topic: 'y' }, { channel: 'p*', topic: 'q' }], [{ channel: 'f', topic: 'g' }]],
+        [
+          [{ channel: 'ch', topic: 't' }],
+          [
+            { channel: 'x', topic: 'y' },
+            { channel: 'p*', topic: 'q' },
+          ],
+          [{ channel: 'f', topic: 'g' }],
+        ],
       ];
     case 'postgres':
       return ['postgres://a@h:1/db', 'postgresql://b@h/db', 'postgres://c/d', ['postgres://a@h:1/db', 'postgresql://b@h/db', 'postgres://c/d']];
     case 'pgListen':
-      return [['ch=t'], 'x=y,z=w', ['f=g'], [[{ channel: 'ch', topic: 't' }], [{ channel: 'x', topic: 'y' }, { channel: 'z', topic: 'w' }], [{ channel: 'f', topic: 'g' }]]];
+      return [
+        ['ch=t'],
+        'x=y,z=w',
+        ['f=g'],
+        [
+          [{ channel: 'ch', topic: 't' }],
+          [
+            { channel: 'x', topic: 'y' },
+            { channel: 'z', topic: 'w' },
+          ],
+          [{ channel: 'f', topic: 'g' }],
+        ],
+      ];
     case 'pgPollInterval':
     case 'pgRetention':
       return ['2s', '3m', '4h', [2000, 180_000, 14_400_000]];
@@ -247,7 +268,12 @@ function sample(key: keyof ServeConfig): [unknown, string, unknown, [unknown, un
     }
     case 'jwksUrl':
     case 'authorizeUrl':
-      return ['http://a.example/x', 'https://b.example:8443/y', 'http://127.0.0.1:9/z', ['http://a.example/x', 'https://b.example:8443/y', 'http://127.0.0.1:9/z']];
+      return [
+        'http://a.example/x',
+        'https://b.example:8443/y',
+        'http://127.0.0.1:9/z',
+        ['http://a.example/x', 'https://b.example:8443/y', 'http://127.0.0.1:9/z'],
+      ];
     case 'jwtAlgorithms':
       return [['RS256'], 'ES256,EdDSA', ['HS512'], [['RS256'], ['ES256', 'EdDSA'], ['HS512']]];
     case 'jwtAudience':
@@ -268,7 +294,12 @@ function sample(key: keyof ServeConfig): [unknown, string, unknown, [unknown, un
       return [[a], `${a},${b}`, [c], [[a], [a, b], [c]]];
     }
     case 'allowedOrigins':
-      return [['https://app.example'], 'https://a.example,http://localhost:3000', ['*'], [['https://app.example'], ['https://a.example', 'http://localhost:3000'], ['*']]];
+      return [
+        ['https://app.example'],
+        'https://a.example,http://localhost:3000',
+        ['*'],
+        [['https://app.example'], ['https://a.example', 'http://localhost:3000'], ['*']],
+      ];
     case 'maxConnectionsPerIp':
     case 'publishRate':
     case 'publishBurst':
@@ -298,7 +329,7 @@ describe('loadServeConfig: units and kinds', () => {
     [30_000, 30_000],
     [0, 0],
   ];
-  it('applies the hub\'s own rules and names the flag: a heartbeat under 100 ms is refused', () => {
+  it("applies the hub's own rules and names the flag: a heartbeat under 100 ms is refused", () => {
     assert.throws(
       () => loadServeConfig({ heartbeat: '50ms' }, {}),
       (error: unknown) =>
@@ -419,7 +450,12 @@ describe('loadServeConfig: errors', () => {
     ['base path without leading slash', {}, { HERALD_BASE_PATH: 'rt' }, ['--base-path', 'HERALD_BASE_PATH', '"basePath"', '"rt"']],
     ['JWT secret under 32 characters', {}, { HERALD_JWT_SECRET: 'too-short' }, ['--jwt-secret', 'HERALD_JWT_SECRET', '"jwtSecret"', '32 characters']],
     ['JWKS URL that is not http(s)', { jwksUrl: 'file:///etc/keys.json' }, {}, ['--jwks-url', 'HERALD_JWKS_URL', '"jwksUrl"', '"file:///etc/keys.json"']],
-    ['public key file that does not exist', { jwtPublicKey: '/nonexistent/key.pem' }, {}, ['--jwt-public-key', 'HERALD_JWT_PUBLIC_KEY', '"jwtPublicKey"', 'cannot read']],
+    [
+      'public key file that does not exist',
+      { jwtPublicKey: '/nonexistent/key.pem' },
+      {},
+      ['--jwt-public-key', 'HERALD_JWT_PUBLIC_KEY', '"jwtPublicKey"', 'cannot read'],
+    ],
     ['public pattern with ** in the middle', {}, { HERALD_PUBLIC: 'news/**/x' }, ['--public', 'HERALD_PUBLIC', '"publicTopics"', '"news/**/x"']],
     ['cookie name with a space', {}, { HERALD_TOKEN_COOKIE: 'a b' }, ['--token-cookie', 'HERALD_TOKEN_COOKIE', '"tokenCookie"']],
     ['audience with a newline', { jwtAudience: 'a\nb' }, {}, ['--jwt-audience', 'HERALD_JWT_AUDIENCE', '"jwtAudience"']],
@@ -428,7 +464,10 @@ describe('loadServeConfig: errors', () => {
   ];
   for (const [label, flags, env, parts] of BAD) {
     it(`rejects ${label}`, () => {
-      includesAll(configErrorOf(() => loadServeConfig(flags, env)), parts);
+      includesAll(
+        configErrorOf(() => loadServeConfig(flags, env)),
+        parts,
+      );
     });
   }
 
@@ -460,13 +499,19 @@ describe('loadServeConfig: errors', () => {
       [{ allowedOrigins: ['https://a.example/app'] }, {}, 'allowedOrigins', 'https://app.example.com'],
     ];
     for (const [flags, env, key, problem] of cases) {
-      includesAll(configErrorOf(() => loadServeConfig(flags, env)), [key, problem]);
+      includesAll(
+        configErrorOf(() => loadServeConfig(flags, env)),
+        [key, problem],
+      );
     }
   });
 
   it('rejects a public key file without a PEM public key', () => {
     const path = configFile('not a key');
-    includesAll(configErrorOf(() => loadServeConfig({ jwtPublicKey: path }, {})), ['--jwt-public-key', 'BEGIN PUBLIC KEY']);
+    includesAll(
+      configErrorOf(() => loadServeConfig({ jwtPublicKey: path }, {})),
+      ['--jwt-public-key', 'BEGIN PUBLIC KEY'],
+    );
   });
 
   it('rejects two key sources at once', () => {
@@ -482,24 +527,36 @@ describe('loadServeConfig: errors', () => {
 
   it('rejects an unknown config-file key even when a flag is given', () => {
     const file = configFile({ hostname: 'x' });
-    includesAll(configErrorOf(() => loadServeConfig({ host: 'y' }, {}, file)), ['"hostname"']);
+    includesAll(
+      configErrorOf(() => loadServeConfig({ host: 'y' }, {}, file)),
+      ['"hostname"'],
+    );
   });
 
   it('rejects a config file that is not valid JSON', () => {
     const file = configFile('{ "port": 8080, }');
-    includesAll(configErrorOf(() => loadServeConfig({}, {}, file)), [file, 'not valid JSON']);
+    includesAll(
+      configErrorOf(() => loadServeConfig({}, {}, file)),
+      [file, 'not valid JSON'],
+    );
   });
 
   it('rejects a config file that is JSON but not an object', () => {
     for (const text of ['[]', '42', 'null', '"port"']) {
       const file = configFile(text);
-      includesAll(configErrorOf(() => loadServeConfig({}, {}, file)), [file, 'JSON object']);
+      includesAll(
+        configErrorOf(() => loadServeConfig({}, {}, file)),
+        [file, 'JSON object'],
+      );
     }
   });
 
   it('rejects a missing config file', () => {
     const file = join(dir, 'does-not-exist.json');
-    includesAll(configErrorOf(() => loadServeConfig({}, {}, file)), ['cannot read config file', file]);
+    includesAll(
+      configErrorOf(() => loadServeConfig({}, {}, file)),
+      ['cannot read config file', file],
+    );
   });
 
   it('does not fall back to the env or file when a flag is bad', () => {
@@ -624,8 +681,14 @@ describe('resolveHubOptions and createHub', () => {
   });
 
   it('rejects unknown options, naming them', () => {
-    includesAll(typeErrorOf(() => resolveHubOptions({ historysize: 5 })), ['unknown option', 'historysize']);
-    includesAll(typeErrorOf(() => createHub({ logger: false, port: 8080 } as HubOptions)), ['unknown option', 'port']);
+    includesAll(
+      typeErrorOf(() => resolveHubOptions({ historysize: 5 })),
+      ['unknown option', 'historysize'],
+    );
+    includesAll(
+      typeErrorOf(() => createHub({ logger: false, port: 8080 } as HubOptions)),
+      ['unknown option', 'port'],
+    );
   });
 
   it('reports every bad option at once', () => {
@@ -640,7 +703,10 @@ describe('resolveHubOptions and createHub', () => {
       ['x', '"x"'],
       [[], 'an array'],
     ] as const) {
-      includesAll(typeErrorOf(() => resolveHubOptions(input)), ['options must be an object', shown]);
+      includesAll(
+        typeErrorOf(() => resolveHubOptions(input)),
+        ['options must be an object', shown],
+      );
     }
   });
 

@@ -201,7 +201,10 @@ describe('embedding', () => {
       const bad = await publish(url, { topic: 'a//b', data: 1 });
       assert.equal(bad.status, 400);
       assert.equal(bad.body.error.code, 'invalid_topic');
-      const reserved = await publish(url, [{ topic: 'ok', data: 1 }, { topic: 'ok', type: 'pong', data: 2 }]);
+      const reserved = await publish(url, [
+        { topic: 'ok', data: 1 },
+        { topic: 'ok', type: 'pong', data: 2 },
+      ]);
       assert.equal(reserved.status, 400);
       assert.equal(reserved.body.error.code, 'reserved_type');
       // A body express.json() leaves alone still reaches the hub's own reader.
@@ -273,7 +276,10 @@ describe('embedding', () => {
       const server = app.listen(0, '127.0.0.1');
       const url = await urlOf(server);
       try {
-        const ok = await publish(url, [{ topic: 'embed/raw', data: 1 }, { topic: 'embed/raw', data: 2 }]);
+        const ok = await publish(url, [
+          { topic: 'embed/raw', data: 1 },
+          { topic: 'embed/raw', data: 2 },
+        ]);
         assert.equal(ok.status, 201);
         assert.equal(ok.body.ids.length, 2);
         const bad = await publish(url, '{"topic":', { 'content-type': 'application/json' });

@@ -26,7 +26,10 @@ describe('encode once', () => {
 
     const { body } = await publish(running.url, { topic: 'bytes/x', type: 'create', data: { text: 'é ✓ "quoted"', n: [1, 2] } });
     const id = body.ids[0] as string;
-    await waitUntil(() => sse.every((s, i) => Buffer.concat(s.chunks).length > sseBefore[i]!) && ws.every((w, i) => w.frames.length > wsBefore[i]!), 'the event everywhere');
+    await waitUntil(
+      () => sse.every((s, i) => Buffer.concat(s.chunks).length > sseBefore[i]!) && ws.every((w, i) => w.frames.length > wsBefore[i]!),
+      'the event everywhere',
+    );
 
     const sseBytes = sse.map((s, i) => Buffer.concat(s.chunks).subarray(sseBefore[i]));
     const json = parseSseFrames(sseBytes[0]!.toString('utf8'))[0]!['data']!;
@@ -64,9 +67,15 @@ describe('encode once', () => {
   it('coalesces the frames of one batch and still sends them whole and in order', async () => {
     const ws = await RawWsClient.open(running.port, '/ws?topic=batch');
     await waitUntil(() => ws.frames.length >= 1, 'connected');
-    const { body } = await publish(running.url, Array.from({ length: 50 }, (_, n) => ({ topic: 'batch', data: n })));
+    const { body } = await publish(
+      running.url,
+      Array.from({ length: 50 }, (_, n) => ({ topic: 'batch', data: n })),
+    );
     await waitUntil(() => ws.frames.length >= 51, '50 frames');
-    assert.deepEqual(ws.messages.slice(1).map((m) => m['id']), body.ids);
+    assert.deepEqual(
+      ws.messages.slice(1).map((m) => m['id']),
+      body.ids,
+    );
     ws.socket.destroy();
   });
 });

@@ -43,12 +43,16 @@ describe('subscription filters', () => {
 
   /** Publishes MIX to `topic` (one event each) and returns the ids. */
   async function publishMix(url: string, topic: string): Promise<string[]> {
-    const { status, body } = await publish(url, MIX.map((data) => ({ topic, type: 'alert', data })));
+    const { status, body } = await publish(
+      url,
+      MIX.map((data) => ({ topic, type: 'alert', data })),
+    );
     assert.equal(status, 201);
     return body.ids as string[];
   }
 
-  const matchingIds = (published: readonly string[]): string[] => MATCHING.map((n) => published[MIX.findIndex((d) => typeof d === 'object' && d !== null && d.n === n)]!);
+  const matchingIds = (published: readonly string[]): string[] =>
+    MATCHING.map((n) => published[MIX.findIndex((d) => typeof d === 'object' && d !== null && d.n === n)]!);
 
   it('SSE: live and replayed events are filtered the same way', { timeout: 60_000 }, async () => {
     const running = await startHub();
@@ -64,12 +68,20 @@ describe('subscription filters', () => {
       subscribers.push(replay);
       await waitForId(replay.inbox, expected.at(-1)!);
       // A later event that does not match, then one that does: live filtering after the replay too.
-      const [, after] = (await publish(running.url, [{ topic: 'alerts', data: { session_id: 'abc', resolved: true } }, { topic: 'alerts', data: { session_id: 'abc', resolved: false } }])).body.ids as string[];
+      const [, after] = (
+        await publish(running.url, [
+          { topic: 'alerts', data: { session_id: 'abc', resolved: true } },
+          { topic: 'alerts', data: { session_id: 'abc', resolved: false } },
+        ])
+      ).body.ids as string[];
       await waitForId(live.inbox, after!);
       await waitForId(replay.inbox, after!);
       assert.deepEqual(ids(live.inbox.events), [...expected, after]);
       assert.deepEqual(ids(replay.inbox.events), [...expected, after]);
-      assert.deepEqual(replay.inbox.events.map((e) => e['data']), live.inbox.events.map((e) => e['data']));
+      assert.deepEqual(
+        replay.inbox.events.map((e) => e['data']),
+        live.inbox.events.map((e) => e['data']),
+      );
     } finally {
       for (const sub of subscribers) sub.close();
       await running.close();

@@ -7,7 +7,19 @@ import { propertySeed } from '../../protocol/test/property.js';
 import { openSse, WsSubscriber, type Message, type SseSubscriber } from './helpers/clients.js';
 import { deliveryProblem, type ExpectedEvent } from './helpers/fuzz-delivery.js';
 import { openStalled, rawExchange, type RawAnswer } from './helpers/fuzz-io.js';
-import { bodyArb, burstBodyArb, contentTypeArb, endingFrames, framingArb, FUZZ_LIMITS, requestFrames, sseQueryArb, WS_ENDINGS, wsRequestArb, type WsEnding } from './helpers/fuzz-inputs.js';
+import {
+  bodyArb,
+  burstBodyArb,
+  contentTypeArb,
+  endingFrames,
+  framingArb,
+  FUZZ_LIMITS,
+  requestFrames,
+  sseQueryArb,
+  WS_ENDINGS,
+  wsRequestArb,
+  type WsEnding,
+} from './helpers/fuzz-inputs.js';
 import { publish, startHub, waitUntil, type RunningHub } from './helpers/hub.js';
 import { RawWsClient } from './helpers/raw-ws.js';
 
@@ -62,7 +74,10 @@ class Coverage {
     this.counts.set(what, (this.counts.get(what) ?? 0) + 1);
   }
   toString(): string {
-    return [...this.counts].sort(([a], [b]) => a.localeCompare(b)).map(([what, n]) => `${what}: ${n}`).join(', ');
+    return [...this.counts]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([what, n]) => `${what}: ${n}`)
+      .join(', ');
   }
 }
 
@@ -87,7 +102,10 @@ const wsActionArb = fc.record({
 const upgradeActionArb = fc.record({
   kind: fc.constant('upgrade' as const),
   query: sseQueryArb,
-  drop: fc.oneof({ weight: 3, arbitrary: fc.constant<Array<'upgrade' | 'connection' | 'key' | 'version'>>([]) }, fc.subarray(['upgrade', 'connection', 'key', 'version'] as const, { maxLength: 2 })),
+  drop: fc.oneof(
+    { weight: 3, arbitrary: fc.constant<Array<'upgrade' | 'connection' | 'key' | 'version'>>([]) },
+    fc.subarray(['upgrade', 'connection', 'key', 'version'] as const, { maxLength: 2 }),
+  ),
   key: fc.constantFrom('valid', 'valid', 'valid', 'short', 'empty'),
   version: fc.constantFrom('13', '13', '13', '8', 'x'),
 });
@@ -151,9 +169,15 @@ describe('fuzz run against a live hub', () => {
       return violations.add(`${label}: ${answer.status} with a body that is not JSON (${answer.headers['content-type'] ?? 'no content-type'})`, input);
     }
     const error = (body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
-    const shapeOk = error !== undefined && Object.keys(body as object).length === 1 && typeof error.message === 'string' && error.message !== '' && Object.keys(error).sort().join() === 'code,message';
+    const shapeOk =
+      error !== undefined &&
+      Object.keys(body as object).length === 1 &&
+      typeof error.message === 'string' &&
+      error.message !== '' &&
+      Object.keys(error).sort().join() === 'code,message';
     if (!shapeOk || !isErrorCode(error.code)) return violations.add(`${label}: ${answer.status} with an undocumented body`, { input, body: answer.body });
-    if (ERRORS[error.code].status !== answer.status) return violations.add(`${label}: ${error.code} answered with ${answer.status}, catalog says ${ERRORS[error.code].status}`, input);
+    if (ERRORS[error.code].status !== answer.status)
+      return violations.add(`${label}: ${error.code} answered with ${answer.status}, catalog says ${ERRORS[error.code].status}`, input);
     if (!DOCUMENTED_CODES.has(error.code)) violations.add(`${label}: ${error.code} is not in docs/errors.md`, input);
     if (error.code === 'internal_error') violations.add(`${label}: 500 internal_error`, input);
   }
@@ -161,7 +185,10 @@ describe('fuzz run against a live hub', () => {
   /** Returns the answer when it is a success, after checking failures are documented errors. */
   function checkHttp(label: string, answer: RawAnswer, input: unknown): Extract<RawAnswer, { kind: 'answer' }> | undefined {
     if (answer.kind !== 'answer') {
-      violations.add(`${label}: no HTTP answer (${answer.kind}${answer.received === '' ? '' : `, got ${JSON.stringify(answer.received.slice(0, 60))}`})`, input);
+      violations.add(
+        `${label}: no HTTP answer (${answer.kind}${answer.received === '' ? '' : `, got ${JSON.stringify(answer.received.slice(0, 60))}`})`,
+        input,
+      );
       return undefined;
     }
     const code = /"code":"([a-z_]+)"/.exec(answer.body)?.[1];
@@ -226,7 +253,14 @@ describe('fuzz run against a live hub', () => {
       }
       const topic = String(event['topic']);
       if (!topic.startsWith('fz/')) return;
-      expected.push({ id: ids[i] as string, topic, type: typeof event['type'] === 'string' ? event['type'] : 'message', data: JSON.stringify(event['data']), group, request });
+      expected.push({
+        id: ids[i] as string,
+        topic,
+        type: typeof event['type'] === 'string' ? event['type'] : 'message',
+        data: JSON.stringify(event['data']),
+        group,
+        request,
+      });
     });
   }
 
@@ -235,14 +269,16 @@ describe('fuzz run against a live hub', () => {
     const request = Buffer.from(`GET ${query.path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n${header}Connection: close\r\n\r\n`, 'utf8');
     const ok = checkHttp('GET /events', await rawExchange(running.port, [request]), query);
     if (ok === undefined) return;
-    if (ok.status !== 200 || !/^retry: \d+\n(id: [^\n]+\n)?data: \{"type":"connected"/.test(ok.body)) violations.add(`GET /events: ${ok.status} without retry: and connected first`, { query, body: ok.body.slice(0, 200) });
+    if (ok.status !== 200 || !/^retry: \d+\n(id: [^\n]+\n)?data: \{"type":"connected"/.test(ok.body))
+      violations.add(`GET /events: ${ok.status} without retry: and connected first`, { query, body: ok.body.slice(0, 200) });
   }
 
   async function runUpgrade(action: UpgradeAction): Promise<void> {
     const headers = ['Host: 127.0.0.1'];
     if (!action.drop.includes('upgrade')) headers.push('Upgrade: websocket');
     if (!action.drop.includes('connection')) headers.push('Connection: Upgrade');
-    if (!action.drop.includes('key')) headers.push(`Sec-WebSocket-Key: ${action.key === 'valid' ? 'dGhlIHNhbXBsZSBub25jZQ==' : action.key === 'short' ? 'abc' : ''}`);
+    if (!action.drop.includes('key'))
+      headers.push(`Sec-WebSocket-Key: ${action.key === 'valid' ? 'dGhlIHNhbXBsZSBub25jZQ==' : action.key === 'short' ? 'abc' : ''}`);
     if (!action.drop.includes('version')) headers.push(`Sec-WebSocket-Version: ${action.version}`);
     const path = action.query.path.replace('/events', '/ws').replace('lastEventId=', 'since=');
     const answer = await rawExchange(running.port, [Buffer.from(`GET ${path} HTTP/1.1\r\n${headers.join('\r\n')}\r\n\r\n`, 'utf8')]);
@@ -257,7 +293,10 @@ describe('fuzz run against a live hub', () => {
     } catch (error) {
       return violations.add(`WebSocket: a plain upgrade was refused (${String(error)})`, action);
     }
-    const frames = [...action.requests.flatMap(([request, fragments, ping]) => requestFrames(request, fragments, ping)), ...endingFrames(action.ending, action.seed)];
+    const frames = [
+      ...action.requests.flatMap(([request, fragments, ping]) => requestFrames(request, fragments, ping)),
+      ...endingFrames(action.ending, action.seed),
+    ];
     const bytes = Buffer.concat(frames);
     const cuts = [...new Set(action.cuts.map((c) => c % bytes.length))].sort((a, b) => a - b);
     let last = 0;
@@ -281,7 +320,8 @@ describe('fuzz run against a live hub', () => {
       violations.add('WebSocket: a text frame from the hub is not JSON', action);
     }
     for (const message of messages.filter((m) => m['type'] === 'error')) {
-      if (!isErrorCode(message['code']) || !DOCUMENTED_CODES.has(message['code']) || typeof message['message'] !== 'string') violations.add('WebSocket: an error message with an undocumented code', message);
+      if (!isErrorCode(message['code']) || !DOCUMENTED_CODES.has(message['code']) || typeof message['message'] !== 'string')
+        violations.add('WebSocket: an error message with an undocumented code', message);
       if (message['code'] === 'internal_error') violations.add('WebSocket: internal_error', action);
     }
     const close = closeFrame();
@@ -299,7 +339,8 @@ describe('fuzz run against a live hub', () => {
     } else {
       if (code !== wanted) violations.add(`WebSocket ${action.ending}: close ${code}, expected ${wanted}`, action);
       if (code !== 1000 && !DOCUMENTED_CLOSE_CODES.has(code)) violations.add(`WebSocket: undocumented close code ${code}`, action);
-      if (action.ending === 'binary' && !messages.some((m) => m['type'] === 'error' && m['code'] === 'unsupported_data')) violations.add('WebSocket binary: no unsupported_data error before close 1003', action);
+      if (action.ending === 'binary' && !messages.some((m) => m['type'] === 'error' && m['code'] === 'unsupported_data'))
+        violations.add('WebSocket binary: no unsupported_data error before close 1003', action);
     }
     client.socket.destroy();
   }
@@ -316,9 +357,10 @@ describe('fuzz run against a live hub', () => {
       if (action.kind === 'publish') await runPublish(action);
       else if (action.kind === 'burst') {
         // Concurrent publishes: the log orders them, the subscribers must agree with it.
-        await Promise.all(action.bodies.map((body, i) => runPublish({ kind: 'publish', body, contentType: 'application/json', framing: 'length', chunk: 1, slow: false }, i)));
-      }
-      else if (action.kind === 'sse') await runSse(action.query);
+        await Promise.all(
+          action.bodies.map((body, i) => runPublish({ kind: 'publish', body, contentType: 'application/json', framing: 'length', chunk: 1, slow: false }, i)),
+        );
+      } else if (action.kind === 'sse') await runSse(action.query);
       else if (action.kind === 'ws') await runWs(action);
       else if (action.kind === 'upgrade') await runUpgrade(action);
       else {
@@ -351,7 +393,10 @@ describe('fuzz run against a live hub', () => {
     const sentinel = await publish(running.url, { topic: 'fz/sentinel', type: 'end', data: null });
     assert.equal(sentinel.status, 201, 'a publish after the run');
     const sentinelId = sentinel.body.ids[0] as string;
-    for (const [name, inbox] of [['SSE', sse.inbox], ['WebSocket', ws.inbox]] as const) {
+    for (const [name, inbox] of [
+      ['SSE', sse.inbox],
+      ['WebSocket', ws.inbox],
+    ] as const) {
       try {
         await waitUntil(() => inbox.events.some((e) => e['id'] === sentinelId), `${name} side subscriber to get the sentinel`, 10_000);
       } catch (error) {
@@ -372,6 +417,10 @@ describe('fuzz run against a live hub', () => {
     }
     t.diagnostic(`seed ${SEED}, ${RUNS} actions, ${expected.length} events delivered; outcomes: ${coverage}`);
     assert.ok(expected.length > 0, 'the run published something');
-    assert.equal(violations.seen.size, 0, `replay with FC_SEED=${SEED} FUZZ_RUNS=${RUNS}; ${expected.length} events acknowledged. Problems:\n${violations.report()}`);
+    assert.equal(
+      violations.seen.size,
+      0,
+      `replay with FC_SEED=${SEED} FUZZ_RUNS=${RUNS}; ${expected.length} events acknowledged. Problems:\n${violations.report()}`,
+    );
   });
 });

@@ -41,7 +41,14 @@ describe('event data that is not JSON, or nested too deeply', () => {
       ['10,000 levels (the stack runs out inside JSON.stringify)', nested(10_000)],
       ['a circular object', circular],
       ['a BigInt', { n: 10n }],
-      ['a throwing toJSON', { toJSON: () => { throw new Error('nope'); } }],
+      [
+        'a throwing toJSON',
+        {
+          toJSON: () => {
+            throw new Error('nope');
+          },
+        },
+      ],
       ['a function', () => 1],
       ['a symbol', Symbol('s')],
     ];

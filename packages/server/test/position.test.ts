@@ -82,7 +82,11 @@ for (const log of logs) {
           ids.push(...(await publishMany(running.url, 'feed', 5, 5)));
           await sse.inbox.waitForEvents(ids.length);
           await waitUntil(() => sse.inbox.control('connected').length >= 2, 'the reconnect');
-          assert.deepEqual(sse.inbox.events.map((e) => e['id']), ids, 'every event once, in order');
+          assert.deepEqual(
+            sse.inbox.events.map((e) => e['id']),
+            ids,
+            'every event once, in order',
+          );
           assert.equal(sse.inbox.control('reset').length, 0, 'no reset');
           assert.equal(sse.inbox.control('connected')[1]!['resumed'], true);
           sse.close();
@@ -105,7 +109,10 @@ for (const log of logs) {
           proxy.up();
           await sse.inbox.waitForEvents(ids.length);
           await waitUntil(() => sse.inbox.control('connected').length >= 2, 'the reconnect');
-          assert.deepEqual(sse.inbox.events.map((e) => e['id']), ids);
+          assert.deepEqual(
+            sse.inbox.events.map((e) => e['id']),
+            ids,
+          );
           assert.equal(sse.inbox.control('reset').length, 0);
           sse.close();
         } finally {
@@ -126,7 +133,10 @@ for (const log of logs) {
         assert.equal(connected['resumed'], true);
         assert.equal(connected['lastEventId'], position, 'a resumed connection keeps the id it resumed from');
         await second.inbox.waitForEvents(ids.length);
-        assert.deepEqual(second.inbox.events.map((e) => e['id']), ids);
+        assert.deepEqual(
+          second.inbox.events.map((e) => e['id']),
+          ids,
+        );
         assert.equal(second.inbox.control('reset').length, 0);
         second.close();
       });
@@ -154,7 +164,10 @@ for (const log of logs) {
           const ids = await publishMany(running.url, 'b', 3);
           proxy.up();
           await sse.inbox.waitForEvents(ids.length);
-          assert.deepEqual(sse.inbox.events.map((e) => e['id']), ids);
+          assert.deepEqual(
+            sse.inbox.events.map((e) => e['id']),
+            ids,
+          );
           assert.equal(sse.inbox.control('reset').length, 2, 'no second round of resets');
           assert.equal(sse.inbox.control('connected')[1]!['resumed'], true);
           sse.close();

@@ -36,8 +36,14 @@ describe('serializeData', () => {
 });
 
 describe('parsePublishBody', () => {
-  it('carries each event\'s serialized data in its draft', () => {
-    const drafts = parsePublishBody([{ topic: 'a', data: { n: 1 } }, { topic: 'b', data: null, type: 't', id: 'p-1' }], LIMIT);
+  it("carries each event's serialized data in its draft", () => {
+    const drafts = parsePublishBody(
+      [
+        { topic: 'a', data: { n: 1 } },
+        { topic: 'b', data: null, type: 't', id: 'p-1' },
+      ],
+      LIMIT,
+    );
     assert.deepEqual(drafts, [
       { topic: 'a', type: 'message', data: { n: 1 }, dataJson: '{"n":1}' },
       { topic: 'b', type: 't', data: null, dataJson: 'null', id: 'p-1' },

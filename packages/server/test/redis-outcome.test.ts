@@ -65,7 +65,10 @@ describe('settleAppend (the 503/504 rule)', () => {
   it('answers outcome_unknown when Redis cannot be asked within the time to settle', async () => {
     const never = (): Promise<[string]> => new Promise(() => undefined);
     assert.equal(await codeOf(settleAppend(attempt({ outcome: never, resolveWithinMs: 200 }))), 'outcome_unknown');
-    assert.equal(await codeOf(settleAppend(attempt({ outcome: () => Promise.reject(new Error('Connection is closed.')), resolveWithinMs: 200 }))), 'outcome_unknown');
+    assert.equal(
+      await codeOf(settleAppend(attempt({ outcome: () => Promise.reject(new Error('Connection is closed.')), resolveWithinMs: 200 }))),
+      'outcome_unknown',
+    );
   });
 });
 
@@ -77,7 +80,26 @@ describe('append and outcome scripts (real Redis)', { skip }, () => {
       const [seconds] = (await redis.time()) as [number, number];
       const now = Number(seconds) * 1000;
       const run = (deadline: number, token: string): Promise<unknown> =>
-        redis.eval(APPEND_SCRIPT, 2, `${prefix}log`, `${prefix}meta`, 'abcdef0123', '100', '1', '60000', `${prefix}pid:`, '1', String(deadline), `${prefix}append:${token}`, '60000', '', 't', 'message', '1', 'now');
+        redis.eval(
+          APPEND_SCRIPT,
+          2,
+          `${prefix}log`,
+          `${prefix}meta`,
+          'abcdef0123',
+          '100',
+          '1',
+          '60000',
+          `${prefix}pid:`,
+          '1',
+          String(deadline),
+          `${prefix}append:${token}`,
+          '60000',
+          '',
+          't',
+          'message',
+          '1',
+          'now',
+        );
       const outcome = (token: string, deadline: number): Promise<unknown> => redis.eval(OUTCOME_SCRIPT, 1, `${prefix}append:${token}`, String(deadline));
       assert.deepEqual(await run(now - 1000, 'late'), ['late']);
       assert.equal(await redis.xlen(`${prefix}log`), 0, 'a late append appends nothing');

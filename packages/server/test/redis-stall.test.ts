@@ -56,7 +56,11 @@ describe('Redis stalls', { skip }, () => {
     const accepted = await publish(hub.url, { topic: 'stall', data: 'after' });
     assert.equal(accepted.status, 201, 'a publish right after the stall works');
     await sse.inbox.waitForEvents(1);
-    assert.deepEqual(sse.inbox.events.map((e) => e['data']), ['after'], 'the refused event never reaches subscribers');
+    assert.deepEqual(
+      sse.inbox.events.map((e) => e['data']),
+      ['after'],
+      'the refused event never reaches subscribers',
+    );
     assert.equal(await logLength(), before + 1, 'the refused event is not in the log');
     sse.close();
   });
@@ -85,7 +89,11 @@ describe('Redis stalls', { skip }, () => {
     for (const subscriber of [sse, ws, lateSse, lateWs]) await subscriber.inbox.waitForEvents(1);
     for (const subscriber of [sse, ws]) assert.deepEqual(controls(subscriber.inbox.messages), ['connected', 'paused', 'resumed']);
     for (const subscriber of [lateSse, lateWs]) assert.deepEqual(controls(subscriber.inbox.messages), ['connected', 'paused', 'resumed']);
-    for (const subscriber of [sse, ws, lateSse, lateWs]) assert.deepEqual(subscriber.inbox.events.map((e) => e['id']), body.ids);
+    for (const subscriber of [sse, ws, lateSse, lateWs])
+      assert.deepEqual(
+        subscriber.inbox.events.map((e) => e['id']),
+        body.ids,
+      );
     for (const subscriber of [sse, ws, lateSse, lateWs]) subscriber.close();
   });
 
@@ -100,7 +108,11 @@ describe('Redis stalls', { skip }, () => {
     const reply = await ws.request({ type: 'subscribe', topics: ['retry'], since });
     assert.equal(reply['type'], 'subscribed');
     await ws.inbox.waitForEvents(1);
-    assert.deepEqual(ws.inbox.events.map((e) => e['id']), missed, 'the retry replays what followed since');
+    assert.deepEqual(
+      ws.inbox.events.map((e) => e['id']),
+      missed,
+      'the retry replays what followed since',
+    );
     assert.equal(ws.inbox.control('reset').length, 0);
     ws.close();
   });

@@ -52,8 +52,14 @@ describe('Redis outage', { skip }, () => {
     const expected = [...during, ...after];
     await sse.inbox.waitForEvents(expected.length, 10000);
     await ws.inbox.waitForEvents(expected.length, 10000);
-    assert.deepEqual(sse.inbox.events.map((e) => e['id']), expected);
-    assert.deepEqual(ws.inbox.events.map((e) => e['id']), expected);
+    assert.deepEqual(
+      sse.inbox.events.map((e) => e['id']),
+      expected,
+    );
+    assert.deepEqual(
+      ws.inbox.events.map((e) => e['id']),
+      expected,
+    );
     sse.close();
     ws.close();
   });
@@ -128,4 +134,3 @@ describe('Redis bridge', { skip }, () => {
     sse.close();
   });
 });
-

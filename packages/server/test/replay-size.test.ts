@@ -28,7 +28,11 @@ describe('replays of any size', () => {
       await bulk.publish(5);
       await waitUntil(() => reader.events.length >= bulk.ids.length - 1, 'the live events');
       assert.equal(reader.control('connected')[0]?.['resumed'], true);
-      assert.deepEqual(reader.events.map((e) => e['id']), bulk.ids.slice(1), 'history then live, no gap, no duplicate');
+      assert.deepEqual(
+        reader.events.map((e) => e['id']),
+        bulk.ids.slice(1),
+        'history then live, no gap, no duplicate',
+      );
       assert.ok(reader.bytesRead > 6 * 1024 * 1024, `the replay was ${reader.bytesRead} bytes`);
       reader.close();
     });
@@ -42,7 +46,11 @@ describe('replays of any size', () => {
       // Live events published mid-replay wait on the connection, then follow the history.
       await bulk.publish(20);
       await waitUntil(() => reader.events.length >= bulk.ids.length - 1, `the replay and the live events`, 30_000);
-      assert.deepEqual(reader.events.map((e) => e['id']), bulk.ids.slice(1), 'history then live, no gap, no duplicate');
+      assert.deepEqual(
+        reader.events.map((e) => e['id']),
+        bulk.ids.slice(1),
+        'history then live, no gap, no duplicate',
+      );
       assert.equal(reader.closed, false, 'the slow reader is still connected');
       assert.equal(await metric(running.url, 'herald_slow_consumer_disconnects_total'), dropsBefore, 'no slow-consumer drop');
       reader.close();

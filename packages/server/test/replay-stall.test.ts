@@ -46,7 +46,10 @@ describe('readers that stop', () => {
     const ids: string[] = [];
     const pad = 'y'.repeat(1000);
     for (let batch = 0; batch < 60; batch++) {
-      const { body } = await publish(running.url, Array.from({ length: 100 }, (_, n) => ({ topic: 'pile', data: { n, pad } })));
+      const { body } = await publish(
+        running.url,
+        Array.from({ length: 100 }, (_, n) => ({ topic: 'pile', data: { n, pad } })),
+      );
       ids.push(...(body.ids as string[]));
     }
     const ticks = 6;
@@ -57,7 +60,10 @@ describe('readers that stop', () => {
     const queuedBehind = reader.messages.slice(lastEvent + 1).filter((m) => m['type'] === 'heartbeat').length;
     // At most the heartbeat of one tick that may have run since the backlog drained.
     assert.ok(queuedBehind <= 1, `${queuedBehind} heartbeats were queued behind the backlog over ${ticks} ticks`);
-    assert.deepEqual(reader.events.map((e) => e['id']), ids);
+    assert.deepEqual(
+      reader.events.map((e) => e['id']),
+      ids,
+    );
     reader.close();
   });
 });

@@ -45,7 +45,10 @@ describe('reset', () => {
     // historySize 5 keeps ids[15..19]; a client holding ids[14] misses nothing.
     const edge = await openSse(running.url, ['r/expired'], { lastEventId: ids[14]! });
     await edge.inbox.waitForEvents(5);
-    assert.deepEqual(edge.inbox.events.map((e) => e['id']), ids.slice(15));
+    assert.deepEqual(
+      edge.inbox.events.map((e) => e['id']),
+      ids.slice(15),
+    );
     assert.equal(edge.inbox.control('connected')[0]!['resumed'], true);
     assert.equal(edge.inbox.control('reset').length, 0);
     edge.close();
@@ -88,7 +91,10 @@ describe('publisher id dedupe', () => {
     assert.equal(batch.body.ids[1], 'order-2');
     await sse.inbox.waitForEvents(3);
     await sleep(30);
-    assert.deepEqual(sse.inbox.events.map((e) => e['id']), ['order-1-created', 'order-2', batch.body.ids[2]]);
+    assert.deepEqual(
+      sse.inbox.events.map((e) => e['id']),
+      ['order-1-created', 'order-2', batch.body.ids[2]],
+    );
     sse.close();
   });
 

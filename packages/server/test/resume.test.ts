@@ -60,11 +60,18 @@ describe('resume', () => {
       );
     });
     await sleep(50);
-    assert.deepEqual(sse.inbox.events.map((e) => e['id']), ids, `seed ${seed}: every event once, in order`);
+    assert.deepEqual(
+      sse.inbox.events.map((e) => e['id']),
+      ids,
+      `seed ${seed}: every event once, in order`,
+    );
     assert.ok(cuts >= 3, `seed ${seed}: the proxy cut live connections (${cuts})`);
     const connected = sse.inbox.control('connected');
     assert.ok(connected.length >= 2, `seed ${seed}: the client reconnected`);
-    assert.ok(connected.slice(1).some((m) => m['resumed'] === true), `seed ${seed}: reconnects resumed`);
+    assert.ok(
+      connected.slice(1).some((m) => m['resumed'] === true),
+      `seed ${seed}: reconnects resumed`,
+    );
     assert.equal(sse.inbox.control('reset').length, 0);
     sse.close();
     await proxy.close();
@@ -86,7 +93,11 @@ describe('resume', () => {
     await client.inbox.waitForEvents(ids.length, 15000);
     await sleep(50);
     client.stop();
-    assert.deepEqual(client.inbox.events.map((e) => e['id']), ids, `seed ${seed}: every event once, in order`);
+    assert.deepEqual(
+      client.inbox.events.map((e) => e['id']),
+      ids,
+      `seed ${seed}: every event once, in order`,
+    );
     assert.ok(cuts >= 3, `seed ${seed}: the proxy cut live connections (${cuts})`);
     assert.ok(client.connects >= 3, `seed ${seed}: the client reconnected`);
     assert.equal(client.inbox.control('reset').length, 0);
@@ -104,8 +115,16 @@ describe('resume', () => {
       // Requests are answered in order, so the pong comes after the whole replay.
       await ws.request({ type: 'ping' });
       await sleep(20);
-      assert.deepEqual(sse.inbox.events.map((e) => e['id']), expected, `SSE from position ${k}`);
-      assert.deepEqual(ws.inbox.events.map((e) => e['id']), expected, `WS from position ${k}`);
+      assert.deepEqual(
+        sse.inbox.events.map((e) => e['id']),
+        expected,
+        `SSE from position ${k}`,
+      );
+      assert.deepEqual(
+        ws.inbox.events.map((e) => e['id']),
+        expected,
+        `WS from position ${k}`,
+      );
       assert.equal(sse.inbox.control('connected')[0]!['resumed'], true);
       sse.close();
       ws.close();
@@ -125,10 +144,18 @@ describe('resume', () => {
     ).body.ids as string[];
     const sse = await openSse(running.url, ['mix/a/*', 'mix/b'], { lastEventId: first.body.ids[0] });
     await sse.inbox.waitForEvents(3);
-    const live = (await publish(running.url, [{ topic: 'mix/c', data: 6 }, { topic: 'mix/b', data: 7 }])).body.ids as string[];
+    const live = (
+      await publish(running.url, [
+        { topic: 'mix/c', data: 6 },
+        { topic: 'mix/b', data: 7 },
+      ])
+    ).body.ids as string[];
     await sse.inbox.waitForEvents(4);
     await sleep(30);
-    assert.deepEqual(sse.inbox.events.map((e) => e['id']), [ids[0], ids[1], ids[3], live[1]]);
+    assert.deepEqual(
+      sse.inbox.events.map((e) => e['id']),
+      [ids[0], ids[1], ids[3], live[1]],
+    );
     sse.close();
   });
 
@@ -159,7 +186,11 @@ describe('resume', () => {
     await sleep(50);
     for (const client of clients) {
       const expected = all.slice(all.indexOf(client.since) + 1);
-      assert.deepEqual(client.inbox.events.map((e) => e['id']), expected, `seed ${seed}: client resuming after ${client.since}`);
+      assert.deepEqual(
+        client.inbox.events.map((e) => e['id']),
+        expected,
+        `seed ${seed}: client resuming after ${client.since}`,
+      );
       client.close();
     }
     assert.ok(clients.length >= 5, 'several clients resumed during publishing');

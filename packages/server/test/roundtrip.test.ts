@@ -92,11 +92,21 @@ describe('round trip', () => {
     client.sendTexts(Array.from({ length: count }, (_, i) => JSON.stringify({ type: 'publish', topic: 'window', data: i, ref: i + 1 })));
     await waitUntil(() => client.messages.filter((m) => m['type'] === 'published').length === count, `${count} published replies`);
     const replies = client.messages.filter((m) => m['type'] === 'published');
-    assert.deepEqual(replies.map((m) => m['ref']), Array.from({ length: count }, (_, i) => i + 1));
+    assert.deepEqual(
+      replies.map((m) => m['ref']),
+      Array.from({ length: count }, (_, i) => i + 1),
+    );
     await waitUntil(() => client.messages.filter((m) => m['topic'] === 'window').length === count, `${count} events`);
     const events = client.messages.filter((m) => m['topic'] === 'window');
-    assert.deepEqual(events.map((m) => m['data']), Array.from({ length: count }, (_, i) => i));
-    assert.deepEqual(events.map((m) => m['id']), replies.map((m) => m['id']), 'each reply names its event');
+    assert.deepEqual(
+      events.map((m) => m['data']),
+      Array.from({ length: count }, (_, i) => i),
+    );
+    assert.deepEqual(
+      events.map((m) => m['id']),
+      replies.map((m) => m['id']),
+      'each reply names its event',
+    );
     client.socket.destroy();
   });
 

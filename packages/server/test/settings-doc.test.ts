@@ -24,13 +24,18 @@ function documentedSettings(): Map<string, DocumentedSetting> {
   const start = README.indexOf('\n## Configuration\n');
   assert.ok(start >= 0, 'README.md has a "## Configuration" section');
   const end = README.indexOf('\n## ', start + 1);
-  const lines = README.slice(start, end < 0 ? undefined : end).split('\n').filter((line) => line.startsWith('|'));
+  const lines = README.slice(start, end < 0 ? undefined : end)
+    .split('\n')
+    .filter((line) => line.startsWith('|'));
   const [header, ...body] = lines;
   assert.equal(header, '| flag | environment | config key | default | what |', 'the table has the columns this test reads');
   const rows = new Map<string, DocumentedSetting>();
   // The first body line is the |---| rule.
   for (const line of body.slice(1)) {
-    const [flags, env, key, fallback] = line.slice(1, -1).split(' | ').map((cell) => cell.trim());
+    const [flags, env, key, fallback] = line
+      .slice(1, -1)
+      .split(' | ')
+      .map((cell) => cell.trim());
     const keys = codeSpans(key ?? '');
     assert.equal(keys.length, 1, `a config key cell holds one \`key\`: ${line}`);
     const name = keys[0]!;

@@ -34,7 +34,10 @@ describe('graceful shutdown', () => {
         assert.equal(goodbye['code'], 'shutting_down');
         delays.push(goodbye['retryAfter'] as number);
       }
-      assert.ok(delays.every((d) => Number.isInteger(d) && d >= 0 && d <= 2000), `delays within the jitter window: ${delays}`);
+      assert.ok(
+        delays.every((d) => Number.isInteger(d) && d >= 0 && d <= 2000),
+        `delays within the jitter window: ${delays}`,
+      );
       assert.ok(new Set(delays).size > 1, `clients are not all told the same delay: ${delays}`);
       await assert.rejects(fetch(`${url}/healthz`), 'nothing listens after exit');
     });

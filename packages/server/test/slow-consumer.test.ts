@@ -24,7 +24,10 @@ describe('slow consumers', () => {
     const ids: string[] = [];
     // Bounded: loopback kernel buffers hold a few MB, so this ends long before 2,000 events.
     for (let batch = 0; batch < 200; batch++) {
-      const { status, body } = await publish(running.url, Array.from({ length: 10 }, (_, n) => ({ topic: 'firehose', data: { n, payload } })));
+      const { status, body } = await publish(
+        running.url,
+        Array.from({ length: 10 }, (_, n) => ({ topic: 'firehose', data: { n, payload } })),
+      );
       assert.equal(status, 201);
       ids.push(...(body.ids as string[]));
       if ((await metric(running.url, 'herald_slow_consumer_disconnects_total')) >= 2) break;
@@ -33,7 +36,11 @@ describe('slow consumers', () => {
     await waitUntil(() => running.hub.connectionCount === 1, 'only the fast client left', 5000);
 
     await fast.inbox.waitForEvents(ids.length, 20000);
-    assert.deepEqual(fast.inbox.events.map((e) => e['id']), ids, 'the fast client got every event in order');
+    assert.deepEqual(
+      fast.inbox.events.map((e) => e['id']),
+      ids,
+      'the fast client got every event in order',
+    );
 
     // Once the slow clients read again they find the end of the stream (the goodbye
     // frame, written behind a full buffer, may be cut off when the hub destroys the socket).

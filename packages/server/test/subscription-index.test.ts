@@ -213,9 +213,18 @@ describe('SubscriptionIndex: seeded property test against matchTopic', () => {
         assert.equal(isTopic(topic), true, topic);
         assert.ok(topics.includes(topic), topic);
       }
-      assert.ok(live.some((p) => p.pattern.endsWith('**')), 'generated some ** patterns');
-      assert.ok(live.some((p) => p.pattern.includes('*') && !p.pattern.includes('**')), 'generated some * patterns');
-      assert.ok(live.some((p) => !p.pattern.includes('*')), 'generated some exact patterns');
+      assert.ok(
+        live.some((p) => p.pattern.endsWith('**')),
+        'generated some ** patterns',
+      );
+      assert.ok(
+        live.some((p) => p.pattern.includes('*') && !p.pattern.includes('**')),
+        'generated some * patterns',
+      );
+      assert.ok(
+        live.some((p) => !p.pattern.includes('*')),
+        'generated some exact patterns',
+      );
       checkAgainstBruteForce(index, live, topics, 'after adding');
 
       // Remove a random half (Fisher-Yates shuffle, then take the first half).

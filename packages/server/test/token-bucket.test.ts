@@ -7,7 +7,10 @@ import { TokenBucket } from '../src/limits/token-bucket.js';
 describe('TokenBucket', () => {
   it('starts full: burst tokens are taken at once, the next is refused', () => {
     const bucket = new TokenBucket(10, 3, 0);
-    assert.deepEqual([1, 2, 3, 4].map(() => bucket.take(0)), [true, true, true, false]);
+    assert.deepEqual(
+      [1, 2, 3, 4].map(() => bucket.take(0)),
+      [true, true, true, false],
+    );
   });
 
   it('refills at rate per second, lazily, from the last use', () => {
@@ -22,7 +25,10 @@ describe('TokenBucket', () => {
   it('never saves up more than burst, however long it idles', () => {
     const bucket = new TokenBucket(5, 4, 0);
     assert.equal(bucket.level(3_600_000), 4);
-    assert.deepEqual([1, 2, 3, 4, 5].map(() => bucket.take(3_600_000)), [true, true, true, true, false]);
+    assert.deepEqual(
+      [1, 2, 3, 4, 5].map(() => bucket.take(3_600_000)),
+      [true, true, true, true, false],
+    );
   });
 
   it('a refused take costs nothing and an empty bucket serves again once refilled', () => {

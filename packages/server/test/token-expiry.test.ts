@@ -1,6 +1,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { attempt, claimsOf, nowSeconds, OTHER_SECRET, postPublish, SECRET, sign, signWithText, topicQuery, TRANSPORTS, type HeraldClaim } from './helpers/auth.js';
+import {
+  attempt,
+  claimsOf,
+  nowSeconds,
+  OTHER_SECRET,
+  postPublish,
+  SECRET,
+  sign,
+  signWithText,
+  topicQuery,
+  TRANSPORTS,
+  type HeraldClaim,
+} from './helpers/auth.js';
 import { parseSseFrames, rawGet, WsSubscriber, type Message } from './helpers/clients.js';
 import { sleep, startHub, waitUntil, type RunningHub } from './helpers/hub.js';
 import { childEnv, runHerald, startServe, stopServe, type CliResult } from './helpers/serve.js';
@@ -35,8 +47,12 @@ function publishContinuously(url: string, topic: string): { ids: string[]; stop(
 }
 
 /** Decoded `data:` of every SSE frame so far. */
-const sseMessages = (text: string): Message[] => parseSseFrames(text).filter((f) => f['data'] !== undefined).map((f) => JSON.parse(f['data']!) as Message);
-const eventIds = (messages: Message[]): string[] => messages.filter((m) => typeof m['id'] === 'string' && typeof m['topic'] === 'string').map((m) => m['id'] as string);
+const sseMessages = (text: string): Message[] =>
+  parseSseFrames(text)
+    .filter((f) => f['data'] !== undefined)
+    .map((f) => JSON.parse(f['data']!) as Message);
+const eventIds = (messages: Message[]): string[] =>
+  messages.filter((m) => typeof m['id'] === 'string' && typeof m['topic'] === 'string').map((m) => m['id'] as string);
 
 describe('token expiry', () => {
   let running: RunningHub;
@@ -96,7 +112,10 @@ describe('token expiry', () => {
       const seen = first.inbox.events.map((e) => e['id'] as string);
       assert.ok(seen.length > 0, 'events arrived before the expiry');
 
-      const second = await WsSubscriber.open(running.url, `?${topicQuery(FEED)}&since=${encodeURIComponent(seen[seen.length - 1]!)}&token=${await tokenFor('alice', 60)}`);
+      const second = await WsSubscriber.open(
+        running.url,
+        `?${topicQuery(FEED)}&since=${encodeURIComponent(seen[seen.length - 1]!)}&token=${await tokenFor('alice', 60)}`,
+      );
       try {
         assert.equal(second.inbox.control('connected')[0]!['resumed'], true);
         await second.inbox.waitForEvents(5);

@@ -58,7 +58,12 @@ describe('malformed WebSocket handshakes get the documented JSON errors', () => 
 
   const cases: Array<{ what: string; head: () => string; status: number; code: string; header?: [string, string] }> = [
     { what: 'no Sec-WebSocket-Key', head: () => handshake(running.port, { 'Sec-WebSocket-Key': undefined }), status: 400, code: 'invalid_request' },
-    { what: 'a Sec-WebSocket-Key that is not 16 bytes of base64', head: () => handshake(running.port, { 'Sec-WebSocket-Key': 'c2hvcnQ=' }), status: 400, code: 'invalid_request' },
+    {
+      what: 'a Sec-WebSocket-Key that is not 16 bytes of base64',
+      head: () => handshake(running.port, { 'Sec-WebSocket-Key': 'c2hvcnQ=' }),
+      status: 400,
+      code: 'invalid_request',
+    },
     {
       what: 'Sec-WebSocket-Version 12',
       head: () => handshake(running.port, { 'Sec-WebSocket-Version': '12' }),
@@ -73,7 +78,13 @@ describe('malformed WebSocket handshakes get the documented JSON errors', () => 
       code: 'upgrade_required',
       header: ['sec-websocket-version', '13'],
     },
-    { what: 'a POST', head: () => handshake(running.port, { 'Content-Length': '0' }, 'POST'), status: 405, code: 'method_not_allowed', header: ['allow', 'GET'] },
+    {
+      what: 'a POST',
+      head: () => handshake(running.port, { 'Content-Length': '0' }, 'POST'),
+      status: 405,
+      code: 'method_not_allowed',
+      header: ['allow', 'GET'],
+    },
     { what: 'Upgrade: h2c', head: () => handshake(running.port, { Upgrade: 'h2c' }), status: 426, code: 'upgrade_required', header: ['upgrade', 'websocket'] },
     { what: 'an empty subprotocol', head: () => handshake(running.port, { 'Sec-WebSocket-Protocol': 'chat,,x' }), status: 400, code: 'invalid_request' },
     { what: 'a repeated subprotocol', head: () => handshake(running.port, { 'Sec-WebSocket-Protocol': 'chat, chat' }), status: 400, code: 'invalid_request' },

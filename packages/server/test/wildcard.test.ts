@@ -28,14 +28,23 @@ describe('wildcard subscriptions', () => {
       const sse = await openSse(running.url, [pattern]);
       const ws = await WsSubscriber.open(running.url);
       await ws.request({ type: 'subscribe', topics: [pattern] });
-      await publish(running.url, TOPICS.map((topic) => ({ topic, data: topic })));
+      await publish(
+        running.url,
+        TOPICS.map((topic) => ({ topic, data: topic })),
+      );
       await sse.inbox.waitForEvents(expected.length);
       await ws.inbox.waitForEvents(expected.length);
       // A ping answered after the batch proves nothing else is on its way over WS;
       // a marker on a topic only `**` matches would not help, so compare after a round trip.
       await ws.request({ type: 'ping' });
-      assert.deepEqual(sse.inbox.events.map((e) => e['topic']), expected);
-      assert.deepEqual(ws.inbox.events.map((e) => e['topic']), expected);
+      assert.deepEqual(
+        sse.inbox.events.map((e) => e['topic']),
+        expected,
+      );
+      assert.deepEqual(
+        ws.inbox.events.map((e) => e['topic']),
+        expected,
+      );
       sse.close();
       ws.close();
     });
@@ -50,7 +59,10 @@ describe('wildcard subscriptions', () => {
     await sse.inbox.waitForEvents(2);
     const marker = await publish(running.url, { topic: 'league', data: 'marker' });
     await waitUntil(() => sse.inbox.events.some((e) => e['id'] === marker.body.ids[0]), 'the marker');
-    assert.deepEqual(sse.inbox.events.map((e) => e['id']), [...body.ids, marker.body.ids[0]]);
+    assert.deepEqual(
+      sse.inbox.events.map((e) => e['id']),
+      [...body.ids, marker.body.ids[0]],
+    );
     sse.close();
   });
 });

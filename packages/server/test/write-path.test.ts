@@ -108,9 +108,21 @@ describe('StreamSink', () => {
     const streams = [new FakeStream(), new FakeStream()];
     const sinks = streams.map((stream) => new StreamSink(stream, framing, () => {}, true));
     for (const sink of sinks) for (let n = 0; n < 3; n++) sink.event(event(n));
-    assert.deepEqual(streams.map((s) => [s.corks, s.uncorks, s.writes.length]), [[1, 0, 3], [1, 0, 3]]);
+    assert.deepEqual(
+      streams.map((s) => [s.corks, s.uncorks, s.writes.length]),
+      [
+        [1, 0, 3],
+        [1, 0, 3],
+      ],
+    );
     await nextTick();
-    assert.deepEqual(streams.map((s) => [s.corks, s.uncorks]), [[1, 1], [1, 1]]);
+    assert.deepEqual(
+      streams.map((s) => [s.corks, s.uncorks]),
+      [
+        [1, 1],
+        [1, 1],
+      ],
+    );
     sinks[0]!.heartbeat();
     assert.equal(streams[0]!.corks, 2, 'a later tick corks again');
   });
@@ -148,7 +160,10 @@ describe('WebSocket connection without a visible socket (ws.send fallback)', () 
     const first = event(1);
     connection.deliver(first);
     connection.sendControl({ type: 'resumed' });
-    assert.deepEqual(ws.sent.map((s) => s.data), [first.json, '{"type":"resumed"}']);
+    assert.deepEqual(
+      ws.sent.map((s) => s.data),
+      [first.json, '{"type":"resumed"}'],
+    );
     assert.ok(ws.sent.every((s) => typeof s.onSent === 'function'));
   });
 

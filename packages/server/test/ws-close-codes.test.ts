@@ -38,7 +38,11 @@ describe('close codes the WebSocket library sends for bad frames (docs/errors.md
     { what: 'a reserved opcode (0x3)', bytes: () => frame(FIN | 0x3, Buffer.from('x')), code: 1002 },
     { what: 'an unmasked frame', bytes: () => frame(FIN | TEXT, Buffer.from('{"type":"ping"}'), false), code: 1002 },
     { what: 'a continuation with no message to continue', bytes: () => frame(FIN | CONTINUATION, Buffer.from('x')), code: 1002 },
-    { what: 'a new text frame inside a fragmented message', bytes: () => Buffer.concat([frame(TEXT, Buffer.from('{')), frame(FIN | TEXT, Buffer.from('}'))]), code: 1002 },
+    {
+      what: 'a new text frame inside a fragmented message',
+      bytes: () => Buffer.concat([frame(TEXT, Buffer.from('{')), frame(FIN | TEXT, Buffer.from('}'))]),
+      code: 1002,
+    },
     { what: 'a fragmented ping', bytes: () => frame(PING, Buffer.from('x')), code: 1002 },
     { what: 'a ping over 125 bytes', bytes: () => frame(FIN | PING, Buffer.alloc(126, 0x61)), code: 1002 },
     { what: 'a close frame with a code no endpoint may send (1005)', bytes: () => frame(FIN | 0x8, Buffer.from([0x03, 0xed])), code: 1002 },
@@ -56,7 +60,11 @@ describe('close codes the WebSocket library sends for bad frames (docs/errors.md
       client.socket.write(bytes());
       await waitUntil(() => closeCodeOf(client) !== undefined, 'a close frame');
       assert.equal(closeCodeOf(client), code);
-      assert.deepEqual(client.messages.filter((m) => m['type'] === 'error'), [], 'the library closes without an error message');
+      assert.deepEqual(
+        client.messages.filter((m) => m['type'] === 'error'),
+        [],
+        'the library closes without an error message',
+      );
       await waitUntil(() => client.closed, 'the connection to end');
     });
   }

@@ -92,13 +92,11 @@ async function handRolledServer(frames: Buffer[]): Promise<{ url: string; close(
         socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
         return;
       }
-      const accept = createHash('sha1').update(key + WS_GUID).digest('base64');
+      const accept = createHash('sha1')
+        .update(key + WS_GUID)
+        .digest('base64');
       socket.write(
-        'HTTP/1.1 101 Switching Protocols\r\n' +
-          'Upgrade: websocket\r\n' +
-          'Connection: Upgrade\r\n' +
-          `Sec-WebSocket-Accept: ${accept}\r\n` +
-          '\r\n',
+        'HTTP/1.1 101 Switching Protocols\r\n' + 'Upgrade: websocket\r\n' + 'Connection: Upgrade\r\n' + `Sec-WebSocket-Accept: ${accept}\r\n` + '\r\n',
       );
       for (const frame of frames) socket.write(frame);
     };

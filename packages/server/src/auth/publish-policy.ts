@@ -32,7 +32,10 @@ export class PublishPolicy {
 
   /** Throws unless the principal may publish every draft now: rights, then the publish rate budget. */
   authorize(principal: Principal, drafts: readonly EventDraft[]): void {
-    this.#access.checkPublish(principal, drafts.map((draft) => draft.topic));
+    this.#access.checkPublish(
+      principal,
+      drafts.map((draft) => draft.topic),
+    );
     if (this.#limiter === undefined || this.#limiter.take(principal.rateKey, drafts.length)) return;
     throw new HeraldError(
       'rate_limited',

@@ -94,8 +94,7 @@ export class TokenVerifier {
         ...(this.#audience === undefined ? {} : { audience: this.#audience }),
         ...(this.#issuer === undefined ? {} : { issuer: this.#issuer }),
       };
-      const { payload } =
-        typeof this.#key === 'function' ? await jwtVerify(token, this.#key, options) : await jwtVerify(token, this.#key, options);
+      const { payload } = typeof this.#key === 'function' ? await jwtVerify(token, this.#key, options) : await jwtVerify(token, this.#key, options);
       const expiresAt = typeof payload.exp === 'number' ? payload.exp * 1000 + this.clockSkewMs : undefined;
       return { claims: payload as VerifiedToken['claims'], expiresAt };
     } catch (error) {

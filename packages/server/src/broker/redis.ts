@@ -3,15 +3,7 @@ import { HeraldError, type Envelope } from '@herald/protocol';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { LogEvent } from '../encoding/log-event.js';
-import {
-  assertPublisherIds,
-  type AppendResult,
-  type Broker,
-  type EventDraft,
-  type ReadResult,
-  type StatusListener,
-  type TailListener,
-} from './broker.js';
+import { assertPublisherIds, type AppendResult, type Broker, type EventDraft, type ReadResult, type StatusListener, type TailListener } from './broker.js';
 import { RedisClock } from './redis-clock.js';
 import { RETRY_MS, settleAppend, sleep, within } from './redis-outcome.js';
 import { numberOrUndefined, TailPosition, type LogState, type StreamEntry } from './redis-tail-position.js';
@@ -158,11 +150,17 @@ export class RedisBroker implements Broker {
     // CLIENT ID goes first and never waits behind a blocking XREAD.
     reader.on('ready', () => {
       this.#readerId = undefined;
-      reader.call('CLIENT', 'ID').then((id) => (this.#readerId = String(id)), () => undefined);
+      reader.call('CLIENT', 'ID').then(
+        (id) => (this.#readerId = String(id)),
+        () => undefined,
+      );
     });
     this.#client = client;
     this.#reader = reader;
-    for (const [name, connection] of [['client', client], ['reader', reader]] as const) {
+    for (const [name, connection] of [
+      ['client', client],
+      ['reader', reader],
+    ] as const) {
       connection.on('error', (error: Error) => this.#log?.debug({ err: error, connection: name }, 'redis connection error'));
       connection.on('ready', () => this.#log?.info({ connection: name }, 'redis connected'));
       connection.on('close', () => {
@@ -233,9 +231,7 @@ export class RedisBroker implements Broker {
   async read(after: string, until: string | null): Promise<ReadResult> {
     const client = this.#requireClient();
     const generated = GENERATED_ID.exec(after);
-    const args = generated
-      ? ['gen', generated[1]!, generated[2]!]
-      : ['pid', after, ''];
+    const args = generated ? ['gen', generated[1]!, generated[2]!] : ['pid', after, ''];
     args.push(until === null ? '0-0' : streamIdOf(until), this.#keys.pids);
     const reply = await this.#command(() => client.heraldRead(this.#keys.stream, this.#keys.meta, ...args));
     if (reply[0] === 'unknown_id' || reply[0] === 'expired') return { ok: false, reason: reply[0] };
@@ -269,7 +265,10 @@ export class RedisBroker implements Broker {
 
   async #connect(connection: Redis): Promise<void> {
     const timeout = new Promise<never>((_, reject) => {
-      setTimeout(() => reject(new Error(`no answer from Redis at ${redactUrl(this.#options.url)} within ${this.#options.connectTimeoutMs} ms`)), this.#options.connectTimeoutMs).unref();
+      setTimeout(
+        () => reject(new Error(`no answer from Redis at ${redactUrl(this.#options.url)} within ${this.#options.connectTimeoutMs} ms`)),
+        this.#options.connectTimeoutMs,
+      ).unref();
     });
     try {
       await Promise.race([connection.connect(), timeout]);
@@ -293,9 +292,9 @@ export class RedisBroker implements Broker {
           }
           await this.#recover(reader);
         }
-        const reply = (await reader.xread('COUNT', TAIL_BATCH, 'BLOCK', this.#options.blockMs, 'STREAMS', this.#keys.stream, this.#position.lastId)) as
-          | Array<[string, StreamEntry[]]>
-          | null;
+        const reply = (await reader.xread('COUNT', TAIL_BATCH, 'BLOCK', this.#options.blockMs, 'STREAMS', this.#keys.stream, this.#position.lastId)) as Array<
+          [string, StreamEntry[]]
+        > | null;
         this.#tailFailures = 0;
         // Marked unavailable while this read waited: recover first, then read these entries again.
         if (this.#unavailable) continue;
@@ -332,7 +331,13 @@ export class RedisBroker implements Broker {
   async #readState(connection: HeraldRedis): Promise<LogState> {
     const sentAt = Date.now();
     const { epoch, lastSeq } = this.#position;
-    const reply = await connection.heraldState(this.#keys.stream, this.#keys.meta, randomBytes(5).toString('hex'), epoch, lastSeq === undefined ? '' : String(lastSeq));
+    const reply = await connection.heraldState(
+      this.#keys.stream,
+      this.#keys.meta,
+      randomBytes(5).toString('hex'),
+      epoch,
+      lastSeq === undefined ? '' : String(lastSeq),
+    );
     this.#clock.sample(reply[0]!, reply[1]!, sentAt, Date.now());
     return {
       epoch: reply[2]!,

@@ -97,4 +97,3 @@ export function registerPgCommands(program: Command): void {
       }
     });
 }
-

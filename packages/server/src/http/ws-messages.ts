@@ -36,7 +36,13 @@ export async function handleMessage(host: HubHost, connection: WsConnection, mes
       }
       case 'publish': {
         const dataJson = serializeData(message.data, host.options.maxEventBytes);
-        const draft: EventDraft = { topic: message.topic, type: message.event, data: message.data, dataJson, ...(message.id === undefined ? {} : { id: message.id }) };
+        const draft: EventDraft = {
+          topic: message.topic,
+          type: message.event,
+          data: message.data,
+          dataJson,
+          ...(message.id === undefined ? {} : { id: message.id }),
+        };
         const [result] = await host.publishAs(connection.principal, [draft]);
         connection.sendControl(withRef({ type: 'published' as const, id: result!.id, duplicate: result!.duplicate }, ref));
         return;

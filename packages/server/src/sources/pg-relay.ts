@@ -194,7 +194,9 @@ export class OutboxRelay {
     client.on('notification', () => void this.drain().catch(() => undefined));
     await client.query(`LISTEN ${quoteIdentifier(`herald_outbox.${schema}`)}`);
     this.#timers.push(setInterval(() => void this.drain().catch((error: unknown) => this.#reportDrainFailure(error)), this.#options.pollIntervalMs));
-    this.#timers.push(setInterval(() => void this.cleanup().catch((e: unknown) => this.#log?.warn({ err: e }, 'outbox cleanup failed')), this.#options.cleanupIntervalMs));
+    this.#timers.push(
+      setInterval(() => void this.cleanup().catch((e: unknown) => this.#log?.warn({ err: e }, 'outbox cleanup failed')), this.#options.cleanupIntervalMs),
+    );
     for (const timer of this.#timers) timer.unref();
     await this.drain().catch((error: unknown) => this.#reportDrainFailure(error));
   }

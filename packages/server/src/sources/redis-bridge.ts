@@ -84,10 +84,7 @@ export class RedisBridge {
     await subscriber.connect();
     if (this.#exact.size > 0) await subscriber.subscribe(...this.#exact.keys());
     if (this.#patterns.size > 0) await subscriber.psubscribe(...this.#patterns.keys());
-    this.#options.logger?.info(
-      { url: redactUrl(this.#options.url), channels: [...this.#exact.keys(), ...this.#patterns.keys()] },
-      'redis bridge subscribed',
-    );
+    this.#options.logger?.info({ url: redactUrl(this.#options.url), channels: [...this.#exact.keys(), ...this.#patterns.keys()] }, 'redis bridge subscribed');
     // Only a node whose subscription is up can bridge, so only it may hold the role.
     const subscribed = (): boolean => subscriber.status === 'ready';
     const routes = [...this.#exact, ...this.#patterns];
@@ -118,7 +115,8 @@ export function leaseBridge(hub: Hub, kind: string, channel: string, topic: stri
   const name = `${kind}:${channel}=${topic}`;
   const lease = hub.broker.lease(name, {
     eligible,
-    onChange: (held) => log?.info({ lease: name, held }, held ? `${kind}: this node now bridges ${channel}` : `${kind}: this node no longer bridges ${channel}`),
+    onChange: (held) =>
+      log?.info({ lease: name, held }, held ? `${kind}: this node now bridges ${channel}` : `${kind}: this node no longer bridges ${channel}`),
   });
   void lease.ready.then(() => {
     if (!lease.held()) log?.info({ lease: name, held: false }, `${kind}: another node bridges ${channel}; standing by`);

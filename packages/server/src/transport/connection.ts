@@ -299,9 +299,7 @@ export abstract class Connection {
     this.#closed = true;
     this.#pending = [];
     const goodbye: ErrorMessage =
-      retryAfter === undefined
-        ? { type: 'error', code, message: ERRORS[code].message }
-        : { type: 'error', code, message: ERRORS[code].message, retryAfter };
+      retryAfter === undefined ? { type: 'error', code, message: ERRORS[code].message } : { type: 'error', code, message: ERRORS[code].message, retryAfter };
     if (this.sayGoodbye(goodbye)) setTimeout(destroyConnection, END_GRACE_MS, this).unref();
   }
 

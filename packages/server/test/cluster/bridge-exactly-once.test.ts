@@ -41,7 +41,11 @@ describe('Redis bridge on two nodes sharing a log', { skip }, () => {
       await flush(nodes, subscribers, TOPIC);
       const [first, second] = subscribers.map((subscriber) => bridged(subscriber));
       assert.equal(first!.length, 1, 'one event on the first node');
-      assert.deepEqual(second!.map((e) => e['id']), first!.map((e) => e['id']), 'the same single event on the second node');
+      assert.deepEqual(
+        second!.map((e) => e['id']),
+        first!.map((e) => e['id']),
+        'the same single event on the second node',
+      );
       assert.deepEqual([first![0]!['type'], first![0]!['data']], ['create', { id: 1 }]);
 
       for (let n = 2; n <= 21; n++) await send({ type: 'create', data: { id: n } });
@@ -49,10 +53,18 @@ describe('Redis bridge on two nodes sharing a log', { skip }, () => {
       await flush(nodes, subscribers, TOPIC);
       for (const subscriber of subscribers) {
         const events = bridged(subscriber);
-        assert.deepEqual(events.map((e) => e['data']['id']), Array.from({ length: 21 }, (_, i) => i + 1), 'each message once, in order');
+        assert.deepEqual(
+          events.map((e) => e['data']['id']),
+          Array.from({ length: 21 }, (_, i) => i + 1),
+          'each message once, in order',
+        );
         assert.equal(new Set(events.map((e) => e['id'])).size, 21);
       }
-      assert.deepEqual(bridged(subscribers[1]!).map((e) => e['id']), bridged(subscribers[0]!).map((e) => e['id']), 'same ids on both nodes');
+      assert.deepEqual(
+        bridged(subscribers[1]!).map((e) => e['id']),
+        bridged(subscribers[0]!).map((e) => e['id']),
+        'same ids on both nodes',
+      );
     } finally {
       await tearDown();
     }
@@ -78,7 +90,11 @@ describe('Redis bridge on two nodes sharing a log', { skip }, () => {
 
       const events = bridged(subscribers[survivor]!);
       const numbers = events.map((e) => e['data']['n'] as number);
-      assert.deepEqual(numbers, [...numbers].sort((a, b) => a - b), 'in order');
+      assert.deepEqual(
+        numbers,
+        [...numbers].sort((a, b) => a - b),
+        'in order',
+      );
       assert.equal(new Set(numbers).size, numbers.length, 'no message twice');
       assert.deepEqual([events[0]!['type'], events.at(-1)!['type']], ['before', 'after']);
       assert.equal(await leaseHolderPid(prefix, lease), nodes[survivor]!.child.pid, 'the survivor holds the lease now');

@@ -137,7 +137,11 @@ describe('Postgres outbox with a Redis log: crashes and two nodes', { skip: redi
         writer = new Writer(writerClient, 'feed', random);
         await waitUntil(() => sse.inbox.events.length >= 60, 'events relayed by the first node', 15000);
         holders = await relayLockHolders(s);
-        assert.deepEqual(holders.map((h) => h.pid), [pidA], 'only the first node holds the relay lock');
+        assert.deepEqual(
+          holders.map((h) => h.pid),
+          [pidA],
+          'only the first node holds the relay lock',
+        );
         const published = 'herald_source_messages_total{source="outbox",result="published"}';
         assert.ok((await metric(a.url, published)) > 0, 'the holder relays');
         assert.equal(await metric(b.url, published), 0, 'the other node does not');

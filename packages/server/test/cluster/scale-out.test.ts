@@ -41,7 +41,10 @@ describe('Redis scale-out', { skip }, () => {
       const orders = subscribers.map((s) => s.inbox.events.map((e) => e['id'] as string));
       for (const order of orders) assert.deepEqual(order, orders[0], 'every subscriber sees the same order');
       assert.deepEqual([...orders[0]!].sort(), [...ids].sort(), 'every published event arrives once');
-      assert.ok(orders[0]!.every((id) => /^[0-9a-f]{10}-\d+-\d+$/.test(id)), 'ids are the shared <epoch>-<stream id>');
+      assert.ok(
+        orders[0]!.every((id) => /^[0-9a-f]{10}-\d+-\d+$/.test(id)),
+        'ids are the shared <epoch>-<stream id>',
+      );
       for (const subscriber of subscribers) subscriber.close();
     } finally {
       await Promise.all(nodes.map(stopServe));
@@ -83,7 +86,11 @@ describe('Redis scale-out', { skip }, () => {
         await client.inbox.waitForEvents(ids.length, 10000);
         await sleep(30);
         client.stop();
-        assert.deepEqual(client.inbox.events.map((e) => e['id']), ids, 'every event once, in order');
+        assert.deepEqual(
+          client.inbox.events.map((e) => e['id']),
+          ids,
+          'every event once, in order',
+        );
         assert.ok(client.connects >= 2, 'the client moved to another node');
         assert.equal(client.inbox.control('reset').length, 0);
       }
@@ -98,14 +105,15 @@ describe('Redis scale-out', { skip }, () => {
     const nodes = await Promise.all([startNode(prefix), startNode(prefix)]);
     try {
       const sse = await openSse(nodes[0]!.url, ['orders']);
-      const [first, second] = await Promise.all(
-        nodes.map((node) => publish(node.url, { topic: 'orders', type: 'created', data: { n: 1 }, id: 'order-77' })),
-      );
+      const [first, second] = await Promise.all(nodes.map((node) => publish(node.url, { topic: 'orders', type: 'created', data: { n: 1 }, id: 'order-77' })));
       assert.deepEqual(first!.body, { ids: ['order-77'] });
       assert.deepEqual(second!.body, { ids: ['order-77'] });
       const marker = await publish(nodes[1]!.url, { topic: 'orders', data: 'marker' });
       await waitUntil(() => sse.inbox.events.some((e) => e['id'] === marker.body.ids[0]), 'the marker');
-      assert.deepEqual(sse.inbox.events.map((e) => e['id']), ['order-77', marker.body.ids[0]]);
+      assert.deepEqual(
+        sse.inbox.events.map((e) => e['id']),
+        ['order-77', marker.body.ids[0]],
+      );
       sse.close();
     } finally {
       await Promise.all(nodes.map(stopServe));

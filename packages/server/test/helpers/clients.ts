@@ -47,11 +47,7 @@ export interface SseSubscriber {
 }
 
 /** Opens an EventSource on /events for the topics and resolves once `connected` has arrived. */
-export async function openSse(
-  url: string,
-  topics: string[],
-  options: { lastEventId?: string; query?: Record<string, string> } = {},
-): Promise<SseSubscriber> {
+export async function openSse(url: string, topics: string[], options: { lastEventId?: string; query?: Record<string, string> } = {}): Promise<SseSubscriber> {
   const params = new URLSearchParams();
   for (const topic of topics) params.append('topic', topic);
   if (options.lastEventId !== undefined) params.set('lastEventId', options.lastEventId);

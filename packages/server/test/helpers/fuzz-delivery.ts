@@ -28,12 +28,18 @@ export function deliveryProblem(got: readonly string[], want: readonly ExpectedE
     const extra = got.filter((id) => !want.some((e) => e.id === id));
     return `got ${got.length} events, want ${want.length}; missing ${JSON.stringify(missing.slice(0, 3))}, unexpected ${JSON.stringify(extra.slice(0, 3))}`;
   }
-  for (let start = 0; start < want.length; ) {
+  for (let start = 0; start < want.length;) {
     let end = start;
     while (end < want.length && want[end]!.group === want[start]!.group) end++;
     const arrived = got.slice(start, end);
     const group = want.slice(start, end);
-    if ([...arrived].sort().join('\n') !== group.map((e) => e.id).sort().join('\n')) {
+    if (
+      [...arrived].sort().join('\n') !==
+      group
+        .map((e) => e.id)
+        .sort()
+        .join('\n')
+    ) {
       return `events ${start}..${end - 1} are not the ones acknowledged then: got ${JSON.stringify(arrived.slice(0, 3))}, want ${JSON.stringify(group.slice(0, 3).map((e) => e.id))}`;
     }
     for (const request of new Set(group.map((e) => e.request))) {

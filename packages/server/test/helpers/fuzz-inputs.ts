@@ -14,7 +14,11 @@ export const FUZZ_LIMITS = { maxBodyBytes: 32 * 1024, maxEventBytes: 4 * 1024 } 
 const segmentArb = fc.stringMatching(/^[A-Za-z0-9\-_.~:@=+]{1,6}$/).filter((s) => s !== '.' && s !== '..');
 const unicodeArb = fc.oneof(fc.string({ unit: 'binary', maxLength: 8 }), fc.constantFrom('é', '😀', '\u2028', '\0', '\r\n', '\ud800', '\ufeff'));
 
-const goodTopicArb = fc.oneof({ weight: 4, arbitrary: segmentArb.map((s) => `fz/${s}`) }, segmentArb.map((s) => `fz/${s}/x`), segmentArb.map((s) => `oz/${s}`));
+const goodTopicArb = fc.oneof(
+  { weight: 4, arbitrary: segmentArb.map((s) => `fz/${s}`) },
+  segmentArb.map((s) => `fz/${s}/x`),
+  segmentArb.map((s) => `oz/${s}`),
+);
 const badTopicArb = fc.oneof(
   fc.constantFrom('fz/*', 'fz/**', 'fz//a', '', '/fz', 'fz/', 'fz/a b', 'fz/./a', 'fz/..', 'fz/é', `fz/${'x'.repeat(260)}`),
   unicodeArb.map((u) => `fz/${u}`),
@@ -36,7 +40,14 @@ const dataArb = fc.oneof(
 
 /** One event object as a publisher might send it, valid or not. */
 const eventArb = fc
-  .record({ topic: fc.oneof({ weight: 5, arbitrary: goodTopicArb }, badTopicArb), type: typeArb, data: dataArb, id: idArb, extra: fc.oneof({ weight: 12, arbitrary: fc.constant(null) }, fc.constantFrom('extra', 'Topic', 'ref')), dropData: fc.oneof({ weight: 12, arbitrary: fc.constant(false) }, fc.constant(true)) })
+  .record({
+    topic: fc.oneof({ weight: 5, arbitrary: goodTopicArb }, badTopicArb),
+    type: typeArb,
+    data: dataArb,
+    id: idArb,
+    extra: fc.oneof({ weight: 12, arbitrary: fc.constant(null) }, fc.constantFrom('extra', 'Topic', 'ref')),
+    dropData: fc.oneof({ weight: 12, arbitrary: fc.constant(false) }, fc.constant(true)),
+  })
   .map(({ topic, type, data, id, extra, dropData }) => {
     const event: Record<string, unknown> = { topic };
     if (type !== undefined) event['type'] = type;
@@ -49,15 +60,23 @@ const eventArb = fc
 /** An event that is valid (bar a publisher id that may repeat, which makes it a duplicate). */
 const validEventArb = fc
   .record(
-    { topic: goodTopicArb, type: fc.constantFrom('created', 'a.b:c-d_e', 'message'), data: fc.jsonValue({ maxDepth: 3, stringUnit: 'binary' }), id: fc.oneof(fc.constantFrom('p-1', 'p-2', 'orders/42/created'), fc.integer({ min: 1, max: 2000 }).map((n) => `q/${n}`)) },
+    {
+      topic: goodTopicArb,
+      type: fc.constantFrom('created', 'a.b:c-d_e', 'message'),
+      data: fc.jsonValue({ maxDepth: 3, stringUnit: 'binary' }),
+      id: fc.oneof(
+        fc.constantFrom('p-1', 'p-2', 'orders/42/created'),
+        fc.integer({ min: 1, max: 2000 }).map((n) => `q/${n}`),
+      ),
+    },
     { requiredKeys: ['topic', 'data'] },
   )
   .map((event) => event as Record<string, unknown>);
 
 /** Valid bodies without publisher ids, for concurrent publishes (which of two requests sharing an id wins is up to the log). */
-export const burstBodyArb = fc.oneof(validEventArb, fc.array(validEventArb, { minLength: 1, maxLength: 4 })).map((body) =>
-  JSON.stringify(body, (key, value: unknown) => (key === 'id' ? undefined : value)),
-);
+export const burstBodyArb = fc
+  .oneof(validEventArb, fc.array(validEventArb, { minLength: 1, maxLength: 4 }))
+  .map((body) => JSON.stringify(body, (key, value: unknown) => (key === 'id' ? undefined : value)));
 
 /** Text of a JSON value nested `depth` levels. */
 const deep = (depth: number, open: string, close: string): string => `${open.repeat(depth)}${close.repeat(depth)}`;
@@ -68,8 +87,30 @@ export const bodyArb: fc.Arbitrary<string | Buffer> = fc.oneof(
   { weight: 6, arbitrary: validEventArb.map((e) => JSON.stringify(e)) },
   { weight: 2, arbitrary: fc.array(validEventArb, { minLength: 1, maxLength: 5 }).map((b) => JSON.stringify(b)) },
   { weight: 3, arbitrary: fc.array(eventArb, { minLength: 1, maxLength: 4 }).map((b) => JSON.stringify(b)) },
-  { weight: 2, arbitrary: fc.tuple(eventArb.map((e) => JSON.stringify(e)), fc.nat(), fc.nat(5), fc.string({ maxLength: 3 })).map(([t, at, cut, ins]) => t.slice(0, at % (t.length + 1)) + ins + t.slice((at % (t.length + 1)) + cut)) },
-  fc.constantFrom('[]', '{}', 'null', '7', '"fz/a"', '', ' ', '[1]', '{"topic":"fz/a","data":1}{}', '\ufeff{"topic":"fz/a","data":1}', '{"topic":"fz/a","data":1,"topic":"fz/b"}'),
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(
+        eventArb.map((e) => JSON.stringify(e)),
+        fc.nat(),
+        fc.nat(5),
+        fc.string({ maxLength: 3 }),
+      )
+      .map(([t, at, cut, ins]) => t.slice(0, at % (t.length + 1)) + ins + t.slice((at % (t.length + 1)) + cut)),
+  },
+  fc.constantFrom(
+    '[]',
+    '{}',
+    'null',
+    '7',
+    '"fz/a"',
+    '',
+    ' ',
+    '[1]',
+    '{"topic":"fz/a","data":1}{}',
+    '\ufeff{"topic":"fz/a","data":1}',
+    '{"topic":"fz/a","data":1,"topic":"fz/b"}',
+  ),
   fc.constantFrom(10, 100, 5000, 10000).map((depth) => `{"topic":"fz/deep","data":${deep(depth, '[', ']')}}`),
   fc.constantFrom(10, 5000, 10000).map((depth) => `{"topic":"fz/deep","data":${deep(depth, '{"a":', '}').replace('{"a":}', '{"a":1}')}}`),
   fc.integer({ min: FUZZ_LIMITS.maxBodyBytes - 64, max: FUZZ_LIMITS.maxBodyBytes + 4096 }).map((n) => `{"topic":"fz/huge","data":"${'x'.repeat(n)}"}`),
@@ -80,7 +121,17 @@ export const bodyArb: fc.Arbitrary<string | Buffer> = fc.oneof(
 /** Content-Type headers, mostly acceptable. */
 export const contentTypeArb = fc.oneof(
   { weight: 8, arbitrary: fc.constant<string | undefined>('application/json') },
-  fc.constantFrom<string | undefined>('application/json; charset=utf-8', 'application/cloudevents+json', 'APPLICATION/JSON', 'text/plain', 'application/x-www-form-urlencoded', 'application/jsonx', 'multipart/form-data; boundary=x', '', undefined),
+  fc.constantFrom<string | undefined>(
+    'application/json; charset=utf-8',
+    'application/cloudevents+json',
+    'APPLICATION/JSON',
+    'text/plain',
+    'application/x-www-form-urlencoded',
+    'application/jsonx',
+    'multipart/form-data; boundary=x',
+    '',
+    undefined,
+  ),
 );
 
 /** How the body travels: Content-Length, chunked in pieces, or a Content-Length that lies short. */
@@ -89,8 +140,10 @@ export const framingArb = fc.constantFrom('length', 'length', 'chunked', 'short-
 /** An SSE request: topics, filter and resume position, encoded right or wrong. */
 const brokenSseQueryArb = fc
   .record({
-    topics: fc.array(fc.oneof(goodTopicArb, fc.constantFrom('fz/*', 'fz/**', '**', 'a/**/b', 'a b', '', '%zz', 'fz/%F0%9F', 'fz/+x', 'fz%2Fa'), unicodeArb), { maxLength: 4 }),
-    filter: fc.option(fc.constantFrom("n = 1", "a.b != 'x' and n > 2", 'x = ', 'AND', "s = 'unterminated", 'n in (1,2', '%00', 'n = 1e999'), { freq: 3 }),
+    topics: fc.array(fc.oneof(goodTopicArb, fc.constantFrom('fz/*', 'fz/**', '**', 'a/**/b', 'a b', '', '%zz', 'fz/%F0%9F', 'fz/+x', 'fz%2Fa'), unicodeArb), {
+      maxLength: 4,
+    }),
+    filter: fc.option(fc.constantFrom('n = 1', "a.b != 'x' and n > 2", 'x = ', 'AND', "s = 'unterminated", 'n in (1,2', '%00', 'n = 1e999'), { freq: 3 }),
     lastEventId: fc.option(fc.oneof(fc.constantFrom('p-1', 'zzz', 'a b', '', 'x'.repeat(129), '0123456789-1'), unicodeArb), { freq: 3 }),
     header: fc.option(fc.constantFrom('p-1', 'nope', 'a\u00e9', 'x'.repeat(200)), { freq: 4 }),
     encode: fc.constantFrom('component', 'component', 'raw', 'plus'),
@@ -134,14 +187,37 @@ export const sseQueryArb = fc.oneof(validSseQueryArb, brokenSseQueryArb);
  * Publisher ids for WebSocket publishes: never one an HTTP publish uses, because the
  * log dedupes ids across topics and would drop a later HTTP publish the test expects.
  */
-const wsIdArb = fc.oneof(fc.constantFrom<unknown>(null, 'abcdef0123-1', 'w a', '', 5), fc.nat(50).map((n) => `w-${n}`));
+const wsIdArb = fc.oneof(
+  fc.constantFrom<unknown>(null, 'abcdef0123-1', 'w a', '', 5),
+  fc.nat(50).map((n) => `w-${n}`),
+);
 
 /** WebSocket requests, valid and not, naming only `wz…` topics. */
-const wsTopicArb = fc.oneof(segmentArb.map((s) => `wz/${s}`), fc.constantFrom('wz/*', 'wz/**', 'wz//a', 'wz a'), unicodeArb.map((u) => `wz${u}`));
+const wsTopicArb = fc.oneof(
+  segmentArb.map((s) => `wz/${s}`),
+  fc.constantFrom('wz/*', 'wz/**', 'wz//a', 'wz a'),
+  unicodeArb.map((u) => `wz${u}`),
+);
 export const wsRequestArb: fc.Arbitrary<string> = fc.oneof(
   fc.record({ type: fc.constant('ping'), ref: fc.oneof(fc.integer(), fc.string({ maxLength: 70 })) }, { requiredKeys: ['type'] }).map((m) => JSON.stringify(m)),
-  fc.record({ type: fc.constantFrom('subscribe', 'unsubscribe'), topics: fc.array(wsTopicArb, { maxLength: 3 }), since: fc.constantFrom('p-1', 'zz z'), filter: fc.constantFrom('n = 1', 'x ='), ref: fc.nat() }, { requiredKeys: ['type', 'topics'] }).map((m) => JSON.stringify(m)),
-  fc.record({ type: fc.constant('publish'), topic: wsTopicArb, event: typeArb, data: dataArb, id: wsIdArb, ref: fc.nat() }, { requiredKeys: ['type', 'topic', 'data'] }).map((m) => JSON.stringify(m)),
+  fc
+    .record(
+      {
+        type: fc.constantFrom('subscribe', 'unsubscribe'),
+        topics: fc.array(wsTopicArb, { maxLength: 3 }),
+        since: fc.constantFrom('p-1', 'zz z'),
+        filter: fc.constantFrom('n = 1', 'x ='),
+        ref: fc.nat(),
+      },
+      { requiredKeys: ['type', 'topics'] },
+    )
+    .map((m) => JSON.stringify(m)),
+  fc
+    .record(
+      { type: fc.constant('publish'), topic: wsTopicArb, event: typeArb, data: dataArb, id: wsIdArb, ref: fc.nat() },
+      { requiredKeys: ['type', 'topic', 'data'] },
+    )
+    .map((m) => JSON.stringify(m)),
   fc.record({ type: fc.constant('refresh'), token: fc.string({ maxLength: 20 }) }).map((m) => JSON.stringify(m)),
   fc.constantFrom('{bad', '[]', 'null', '{"type":"nope"}', '{"type":"ping","extra":1}', '', '{"type":"ping","ref":{"a":1}}'),
   fc.string({ unit: 'binary', maxLength: 30 }),

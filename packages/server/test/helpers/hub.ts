@@ -19,11 +19,7 @@ export async function startHub(options: HubOptions = {}): Promise<RunningHub> {
 }
 
 /** POSTs a JSON body (or raw string) to /publish and returns status and parsed body. */
-export async function publish(
-  url: string,
-  body: unknown,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; body: any }> {
+export async function publish(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
   const response = await fetch(`${url}/publish`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },

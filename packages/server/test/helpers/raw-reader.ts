@@ -59,7 +59,9 @@ export class RawReader {
    */
   static sse(port: number, path: string, pace: ReadPace, headers: Record<string, string> = {}, readBytes = 4096, http = '1.1'): RawReader {
     const reader = new RawReader(port, http === '1.0' ? 'sse-http1.0' : 'sse', pace, readBytes);
-    const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+    const extra = Object.entries(headers)
+      .map(([name, value]) => `${name}: ${value}\r\n`)
+      .join('');
     reader.#socket.write(`GET ${path} HTTP/${http}\r\nHost: 127.0.0.1:${port}\r\nAccept: text/event-stream\r\n${extra}\r\n`);
     return reader;
   }
@@ -149,7 +151,10 @@ export class RawReader {
     while ((end = this.#text.indexOf('\n\n')) >= 0) {
       const block = this.#text.slice(0, end);
       this.#text = this.#text.slice(end + 2);
-      const data = block.split('\n').filter((line) => line.startsWith('data: ')).map((line) => line.slice(6));
+      const data = block
+        .split('\n')
+        .filter((line) => line.startsWith('data: '))
+        .map((line) => line.slice(6));
       if (data.length > 0) this.messages.push(JSON.parse(data.join('\n')) as Message);
     }
   }

@@ -85,75 +85,84 @@ describe('Postgres change capture and outbox', { skip }, () => {
     });
   });
 
-  it('INSERT, UPDATE and DELETE reach an SSE subscriber with the documented payload, per table and per key; a 20 KB row arrives whole', { timeout: 60_000 }, async () => {
-    await inSchema(async (s) => {
-      await s.query(SESSIONS_DDL);
-      const installed = await runHerald(['pg', 'triggers', '--table', 'sessions', '--key', 'id', '--postgres', s.url]);
-      assert.equal(installed.code, 0, installed.stderr);
-      const { running } = await startRelayHub(s.url);
-      try {
-        const sse = await sseOpen(running.url, ['sessions', 'sessions/*']);
-        const before = Date.now();
-        await s.query(`INSERT INTO sessions (id, session_id, resolved, note) VALUES ('s-1', 'abc', false, 'hello')`);
-        await s.query(`UPDATE sessions SET resolved = true, note = 'done' WHERE id = 's-1'`);
-        await s.query(`DELETE FROM sessions WHERE id = 's-1'`);
-        // A value NOTIFY could not carry (8,000 bytes), with quotes, backslashes, newlines and non-ASCII.
-        const alphabet = `abcdefghijklmnopqrstuvwxyz0123456789 '"\\\n\té🚀`;
-        const big = Array.from(randomBytes(20_000), (byte) => [...alphabet][byte % [...alphabet].length]).join('');
-        assert.ok(Buffer.byteLength(big) > 20_000);
-        await s.query(`INSERT INTO sessions (id, session_id, note) VALUES ('s-2', 'big', $1)`, [big]);
-        // A key that is not one topic segment: only the table event.
-        await s.query(`INSERT INTO sessions (id, session_id) VALUES ('x/y', 'slash')`);
-        const events = await sse.inbox.waitForEvents(9, 10000);
-        const after = Date.now();
-        assert.deepEqual(
-          events.map((e) => [e['topic'], e['type']]),
-          [
-            ['sessions', 'insert'],
-            ['sessions/s-1', 'insert'],
-            ['sessions', 'update'],
-            ['sessions/s-1', 'update'],
-            ['sessions', 'delete'],
-            ['sessions/s-1', 'delete'],
-            ['sessions', 'insert'],
-            ['sessions/s-2', 'insert'],
-            ['sessions', 'insert'],
-          ],
-        );
-        for (const event of events) {
-          assert.match(event['id'], /^outbox-\d+$/);
-          assert.deepEqual(Object.keys(event['data']).sort(), ['action', 'data', 'old_data', 'table', 'timestamp']);
-          assert.equal(event['data'].table, 'sessions');
-          assert.match(event['data'].timestamp, ISO_UTC);
-          const at = Date.parse(event['data'].timestamp);
-          assert.ok(at >= before - 60_000 && at <= after + 60_000, `timestamp ${event['data'].timestamp} is the time of the change`);
+  it(
+    'INSERT, UPDATE and DELETE reach an SSE subscriber with the documented payload, per table and per key; a 20 KB row arrives whole',
+    { timeout: 60_000 },
+    async () => {
+      await inSchema(async (s) => {
+        await s.query(SESSIONS_DDL);
+        const installed = await runHerald(['pg', 'triggers', '--table', 'sessions', '--key', 'id', '--postgres', s.url]);
+        assert.equal(installed.code, 0, installed.stderr);
+        const { running } = await startRelayHub(s.url);
+        try {
+          const sse = await sseOpen(running.url, ['sessions', 'sessions/*']);
+          const before = Date.now();
+          await s.query(`INSERT INTO sessions (id, session_id, resolved, note) VALUES ('s-1', 'abc', false, 'hello')`);
+          await s.query(`UPDATE sessions SET resolved = true, note = 'done' WHERE id = 's-1'`);
+          await s.query(`DELETE FROM sessions WHERE id = 's-1'`);
+          // A value NOTIFY could not carry (8,000 bytes), with quotes, backslashes, newlines and non-ASCII.
+          const alphabet = `abcdefghijklmnopqrstuvwxyz0123456789 '"\\\n\té🚀`;
+          const big = Array.from(randomBytes(20_000), (byte) => [...alphabet][byte % [...alphabet].length]).join('');
+          assert.ok(Buffer.byteLength(big) > 20_000);
+          await s.query(`INSERT INTO sessions (id, session_id, note) VALUES ('s-2', 'big', $1)`, [big]);
+          // A key that is not one topic segment: only the table event.
+          await s.query(`INSERT INTO sessions (id, session_id) VALUES ('x/y', 'slash')`);
+          const events = await sse.inbox.waitForEvents(9, 10000);
+          const after = Date.now();
+          assert.deepEqual(
+            events.map((e) => [e['topic'], e['type']]),
+            [
+              ['sessions', 'insert'],
+              ['sessions/s-1', 'insert'],
+              ['sessions', 'update'],
+              ['sessions/s-1', 'update'],
+              ['sessions', 'delete'],
+              ['sessions/s-1', 'delete'],
+              ['sessions', 'insert'],
+              ['sessions/s-2', 'insert'],
+              ['sessions', 'insert'],
+            ],
+          );
+          for (const event of events) {
+            assert.match(event['id'], /^outbox-\d+$/);
+            assert.deepEqual(Object.keys(event['data']).sort(), ['action', 'data', 'old_data', 'table', 'timestamp']);
+            assert.equal(event['data'].table, 'sessions');
+            assert.match(event['data'].timestamp, ISO_UTC);
+            const at = Date.parse(event['data'].timestamp);
+            assert.ok(at >= before - 60_000 && at <= after + 60_000, `timestamp ${event['data'].timestamp} is the time of the change`);
+          }
+          const [insert, insertKey, update, updateKey, del, delKey, bigInsert, bigKey, slash] = events as Message[];
+          const row = { id: 's-1', session_id: 'abc', resolved: false, note: 'hello' };
+          const changed = { ...row, resolved: true, note: 'done' };
+          assert.equal(insert!['data'].action, 'INSERT');
+          assert.deepEqual(insert!['data'].data, row);
+          assert.equal(insert!['data'].old_data, null);
+          assert.equal(update!['data'].action, 'UPDATE');
+          assert.deepEqual(update!['data'].data, changed);
+          assert.deepEqual(update!['data'].old_data, row);
+          assert.equal(del!['data'].action, 'DELETE');
+          assert.equal(del!['data'].data, null);
+          assert.deepEqual(del!['data'].old_data, changed);
+          for (const [table, key] of [
+            [insert, insertKey],
+            [update, updateKey],
+            [del, delKey],
+            [bigInsert, bigKey],
+          ]) {
+            assert.deepEqual(key!['data'], table!['data'], 'the per-key event carries the same payload');
+          }
+          assert.equal(bigInsert!['data'].data.note.length, big.length);
+          assert.ok(bigInsert!['data'].data.note === big, 'the 20 KB value arrives whole');
+          assert.equal(bigKey!['data'].data.note, big);
+          assert.deepEqual(slash!['data'].data, { id: 'x/y', session_id: 'slash', resolved: false, note: null });
+          assertNoDuplicates(ids(events), 'change capture');
+          sse.close();
+        } finally {
+          await running.close();
         }
-        const [insert, insertKey, update, updateKey, del, delKey, bigInsert, bigKey, slash] = events as Message[];
-        const row = { id: 's-1', session_id: 'abc', resolved: false, note: 'hello' };
-        const changed = { ...row, resolved: true, note: 'done' };
-        assert.equal(insert!['data'].action, 'INSERT');
-        assert.deepEqual(insert!['data'].data, row);
-        assert.equal(insert!['data'].old_data, null);
-        assert.equal(update!['data'].action, 'UPDATE');
-        assert.deepEqual(update!['data'].data, changed);
-        assert.deepEqual(update!['data'].old_data, row);
-        assert.equal(del!['data'].action, 'DELETE');
-        assert.equal(del!['data'].data, null);
-        assert.deepEqual(del!['data'].old_data, changed);
-        for (const [table, key] of [[insert, insertKey], [update, updateKey], [del, delKey], [bigInsert, bigKey]]) {
-          assert.deepEqual(key!['data'], table!['data'], 'the per-key event carries the same payload');
-        }
-        assert.equal(bigInsert!['data'].data.note.length, big.length);
-        assert.ok(bigInsert!['data'].data.note === big, 'the 20 KB value arrives whole');
-        assert.equal(bigKey!['data'].data.note, big);
-        assert.deepEqual(slash!['data'].data, { id: 'x/y', session_id: 'slash', resolved: false, note: null });
-        assertNoDuplicates(ids(events), 'change capture');
-        sse.close();
-      } finally {
-        await running.close();
-      }
-    });
-  });
+      });
+    },
+  );
 
   it('--pg-listen relays NOTIFY payloads to the mapped topic and skips malformed ones', { timeout: 60_000 }, async () => {
     await inSchema(async (s) => {
@@ -210,7 +219,7 @@ describe('Postgres change capture and outbox', { skip }, () => {
         await waitForId(live.inbox, expected.at(-1)!);
         const replay = await sseOpen(running.url, ['sessions'], { lastEventId: start, query: { filter } });
         await waitForId(replay.inbox, expected.at(-1)!);
-        await waitForId(replay.inbox, (await outboxPublish(s, 'sessions', 'x', { data: { session_id: 'abc', resolved: false } })));
+        await waitForId(replay.inbox, await outboxPublish(s, 'sessions', 'x', { data: { session_id: 'abc', resolved: false } }));
         await waitForId(live.inbox, replay.inbox.events.at(-1)!['id']);
         assert.deepEqual(ids(live.inbox.events).slice(0, -1), expected, 'live events filtered');
         assert.deepEqual(ids(replay.inbox.events).slice(0, -1), expected, 'replayed events filtered the same way');

@@ -109,7 +109,8 @@ describe('Postgres change capture and outbox', { skip }, () => {
           const batch: string[][] = clients.map(() => []);
           for (const c of clients) await c.query('BEGIN');
           for (let k = 0; k < 3; k++) {
-            for (const [i, c] of clients.entries()) if (k === 0 || random() < 0.5) batch[i]!.push(await outboxPublish(c, 'orders', 'round', { round, client: i, k }));
+            for (const [i, c] of clients.entries())
+              if (k === 0 || random() < 0.5) batch[i]!.push(await outboxPublish(c, 'orders', 'round', { round, client: i, k }));
           }
           await Promise.all(
             clients
@@ -124,7 +125,7 @@ describe('Postgres change capture and outbox', { skip }, () => {
         }
         const all = [...expected, ...transactions.flat()];
         await sse.inbox.waitForEvents(all.length, 15000);
-        await waitForId(sse.inbox, (await outboxPublish(s, 'orders', 'end', null)));
+        await waitForId(sse.inbox, await outboxPublish(s, 'orders', 'end', null));
         const delivered = ids(sse.inbox.events).slice(0, -1);
         assertNoDuplicates(delivered, `seed ${seed}`);
         assert.deepEqual([...delivered].sort(), [...all].sort(), `seed ${seed}: every committed event arrives`);
@@ -158,7 +159,9 @@ describe('Postgres change capture and outbox', { skip }, () => {
         await s.query(`UPDATE herald_outbox_cursor SET last_seq = (SELECT max(seq) FROM herald_outbox WHERE topic <> 'undelivered') WHERE name = 'relay'`);
         const removed = await relay.cleanup();
         assert.equal(removed, 2500);
-        const { rows } = await s.query<{ topic: string; count: string }>('SELECT topic, count(*)::text AS count FROM herald_outbox GROUP BY topic ORDER BY topic');
+        const { rows } = await s.query<{ topic: string; count: string }>(
+          'SELECT topic, count(*)::text AS count FROM herald_outbox GROUP BY topic ORDER BY topic',
+        );
         assert.deepEqual(
           rows.map((r) => [r.topic, r.count]),
           [
@@ -201,7 +204,10 @@ describe('Postgres change capture and outbox', { skip }, () => {
         assert.match(errors[`outbox-${mixed[0]!.id}`] ?? '', /type/i);
         assert.match(errors[`outbox-${mixed[1]!.id}`] ?? '', /large|size|bytes/i);
         assert.equal(await cursor(s), await maxSeq(s), 'the cursor moved past the invalid rows');
-        await waitUntil(async () => (await metric(running.url, 'herald_source_messages_total{source="outbox",result="malformed"}')) === 4, 'four malformed rows counted');
+        await waitUntil(
+          async () => (await metric(running.url, 'herald_source_messages_total{source="outbox",result="malformed"}')) === 4,
+          'four malformed rows counted',
+        );
         assert.equal(await metric(running.url, 'herald_source_messages_total{source="outbox",result="published"}'), 2);
         sse.close();
       } finally {

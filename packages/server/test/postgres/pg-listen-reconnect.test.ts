@@ -31,11 +31,15 @@ describe('--pg-listen reconnects', { skip }, () => {
       proxy.up();
       // Notifications sent while not listening are lost (documented); keep sending until one arrives.
       let n = 0;
-      await waitUntil(async () => {
-        await notifier.query('SELECT pg_notify($1, $2)', [channel, JSON.stringify({ data: `after-${n++}` })]);
-        await sleep(200);
-        return subscriber.inbox.events.length > 1;
-      }, 'a notification after the outage', 15_000);
+      await waitUntil(
+        async () => {
+          await notifier.query('SELECT pg_notify($1, $2)', [channel, JSON.stringify({ data: `after-${n++}` })]);
+          await sleep(200);
+          return subscriber.inbox.events.length > 1;
+        },
+        'a notification after the outage',
+        15_000,
+      );
       // Without a `type`, a NOTIFY payload is the event's data as a whole.
       assert.match(String(subscriber.inbox.events.at(-1)!['data']['data']), /^after-/);
       subscriber.close();

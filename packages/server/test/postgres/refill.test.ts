@@ -57,60 +57,68 @@ async function outboxPublish(s: TestSchema, topic: string, n: number): Promise<s
 }
 
 async function relayedAll(s: TestSchema): Promise<void> {
-  await waitUntil(async () => {
-    const { rows } = await s.query<{ waiting: string }>(
-      `SELECT count(*)::text AS waiting FROM herald_outbox o, herald_outbox_cursor c WHERE c.name = 'relay' AND (o.seq IS NULL OR o.seq > c.last_seq)`,
-    );
-    return rows[0]!.waiting === '0';
-  }, 'the relay to move every row', 10_000);
+  await waitUntil(
+    async () => {
+      const { rows } = await s.query<{ waiting: string }>(
+        `SELECT count(*)::text AS waiting FROM herald_outbox o, herald_outbox_cursor c WHERE c.name = 'relay' AND (o.seq IS NULL OR o.seq > c.last_seq)`,
+      );
+      return rows[0]!.waiting === '0';
+    },
+    'the relay to move every row',
+    10_000,
+  );
 }
 
 const ids = (events: readonly Message[]): string[] => events.map((e) => e['id'] as string);
 
 describe('in-memory history refilled from the outbox', { skip }, () => {
-  it('herald serve restarted: resuming from an outbox id gets exactly the rows after it, once, in order, then live ones; a generated id is reset', { timeout: 60_000 }, async () => {
-    const s = await schema();
-    const first = await serveOn(s);
-    const generated = (await publish(first.url, { topic: 'orders', type: 'http', data: null })).body.ids[0] as string;
-    const before: string[] = [];
-    for (let n = 1; n <= 2; n++) before.push(await outboxPublish(s, 'orders', n));
-    // A row the relay refuses gets its error set; it was never an event, and must not cut the refilled history.
-    await s.query(`SELECT herald_publish('orders/*', 'row', 'null')`);
-    for (let n = 3; n <= 5; n++) before.push(await outboxPublish(s, 'orders', n));
-    const live = await subscribe(first.url, ['orders'], generated);
-    await waitUntil(() => live.inbox.events.length >= 5, 'the first node to deliver 5 outbox events');
-    assert.deepEqual(ids(live.inbox.events), before);
-    await relayedAll(s);
-    live.source.close();
-    await stopServe(first);
+  it(
+    'herald serve restarted: resuming from an outbox id gets exactly the rows after it, once, in order, then live ones; a generated id is reset',
+    { timeout: 60_000 },
+    async () => {
+      const s = await schema();
+      const first = await serveOn(s);
+      const generated = (await publish(first.url, { topic: 'orders', type: 'http', data: null })).body.ids[0] as string;
+      const before: string[] = [];
+      for (let n = 1; n <= 2; n++) before.push(await outboxPublish(s, 'orders', n));
+      // A row the relay refuses gets its error set; it was never an event, and must not cut the refilled history.
+      await s.query(`SELECT herald_publish('orders/*', 'row', 'null')`);
+      for (let n = 3; n <= 5; n++) before.push(await outboxPublish(s, 'orders', n));
+      const live = await subscribe(first.url, ['orders'], generated);
+      await waitUntil(() => live.inbox.events.length >= 5, 'the first node to deliver 5 outbox events');
+      assert.deepEqual(ids(live.inbox.events), before);
+      await relayedAll(s);
+      live.source.close();
+      await stopServe(first);
 
-    // While no hub runs: two commits, and a transaction that rolls back.
-    const down = [await outboxPublish(s, 'orders', 6), await outboxPublish(s, 'orders', 7)];
-    const rolledBack = await s.connect();
-    cleanups.push(() => rolledBack.end());
-    await rolledBack.query('BEGIN');
-    await rolledBack.query(`SELECT herald_publish('orders', 'row', '{"rolled": "back"}')`);
-    await rolledBack.query('ROLLBACK');
+      // While no hub runs: two commits, and a transaction that rolls back.
+      const down = [await outboxPublish(s, 'orders', 6), await outboxPublish(s, 'orders', 7)];
+      const rolledBack = await s.connect();
+      cleanups.push(() => rolledBack.end());
+      await rolledBack.query('BEGIN');
+      await rolledBack.query(`SELECT herald_publish('orders', 'row', '{"rolled": "back"}')`);
+      await rolledBack.query('ROLLBACK');
 
-    const second = await serveOn(s);
-    const resumed = await subscribe(second.url, ['orders'], before[2]);
-    const fromStart = await subscribe(second.url, ['orders'], before[0]);
-    const stale = await subscribe(second.url, ['orders'], generated);
-    const after = await outboxPublish(s, 'orders', 8);
-    await waitUntil(() => resumed.inbox.events.some((e) => e['id'] === after), 'the live row after the restart');
-    await waitUntil(() => fromStart.inbox.events.some((e) => e['id'] === after), 'the live row, from the start');
-    assert.deepEqual(ids(resumed.inbox.events), [...before.slice(3), ...down, after], 'exactly the rows after the resume id, once, in commit order');
-    assert.deepEqual(resumed.inbox.control('reset'), [], 'no reset');
-    assert.deepEqual(ids(fromStart.inbox.events), [...before.slice(1), ...down, after]);
-    assert.deepEqual(fromStart.inbox.control('reset'), []);
-    assert.deepEqual(
-      resumed.inbox.events.map((e) => e['data']),
-      [4, 5, 6, 7, 8].map((n) => ({ n })),
-    );
-    assert.ok(!JSON.stringify(resumed.inbox.messages).includes('rolled'), 'the rolled-back row never appears');
-    const reset = await stale.inbox.waitForControl('reset');
-    assert.equal(reset['reason'], 'unknown_id', 'an id the previous process generated is not in the outbox: reset as before');
-  });
+      const second = await serveOn(s);
+      const resumed = await subscribe(second.url, ['orders'], before[2]);
+      const fromStart = await subscribe(second.url, ['orders'], before[0]);
+      const stale = await subscribe(second.url, ['orders'], generated);
+      const after = await outboxPublish(s, 'orders', 8);
+      await waitUntil(() => resumed.inbox.events.some((e) => e['id'] === after), 'the live row after the restart');
+      await waitUntil(() => fromStart.inbox.events.some((e) => e['id'] === after), 'the live row, from the start');
+      assert.deepEqual(ids(resumed.inbox.events), [...before.slice(3), ...down, after], 'exactly the rows after the resume id, once, in commit order');
+      assert.deepEqual(resumed.inbox.control('reset'), [], 'no reset');
+      assert.deepEqual(ids(fromStart.inbox.events), [...before.slice(1), ...down, after]);
+      assert.deepEqual(fromStart.inbox.control('reset'), []);
+      assert.deepEqual(
+        resumed.inbox.events.map((e) => e['data']),
+        [4, 5, 6, 7, 8].map((n) => ({ n })),
+      );
+      assert.ok(!JSON.stringify(resumed.inbox.messages).includes('rolled'), 'the rolled-back row never appears');
+      const reset = await stale.inbox.waitForControl('reset');
+      assert.equal(reset['reason'], 'unknown_id', 'an id the previous process generated is not in the outbox: reset as before');
+    },
+  );
 
   it('refills only the newest rows within historySize and historyMaxAge, and only into a log that holds nothing yet', { timeout: 60_000 }, async () => {
     const s = await schema();
@@ -147,6 +155,8 @@ describe('in-memory history refilled from the outbox', { skip }, () => {
 });
 
 async function createdAt(s: TestSchema, id: string): Promise<Date> {
-  const { rows } = await s.query<{ ms: number }>(`SELECT floor(extract(epoch FROM created_at) * 1000)::float8 AS ms FROM herald_outbox WHERE id = $1`, [id.slice('outbox-'.length)]);
+  const { rows } = await s.query<{ ms: number }>(`SELECT floor(extract(epoch FROM created_at) * 1000)::float8 AS ms FROM herald_outbox WHERE id = $1`, [
+    id.slice('outbox-'.length),
+  ]);
   return new Date(rows[0]!.ms);
 }

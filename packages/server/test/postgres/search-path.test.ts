@@ -74,76 +74,88 @@ async function installed(s: TestSchema): Promise<string[]> {
 }
 
 describe("Postgres SQL whatever the writer's search_path", { skip }, () => {
-  it('a writer whose search_path is pg_catalog: its row change reaches the hub, and so does its call of the qualified herald_publish', { timeout: 30_000 }, async () => {
-    const a = await schema();
-    await a.query(T_DDL);
-    await a.query(OUTBOX_INSTALL_SQL + captureInstallSql([{ table: 't', key: 'id' }]));
-    const { running } = await relayHub(a.url);
-    const sse = await subscribe(running.url, ['t', 't/*', 'orders']);
+  it(
+    'a writer whose search_path is pg_catalog: its row change reaches the hub, and so does its call of the qualified herald_publish',
+    { timeout: 30_000 },
+    async () => {
+      const a = await schema();
+      await a.query(T_DDL);
+      await a.query(OUTBOX_INSTALL_SQL + captureInstallSql([{ table: 't', key: 'id' }]));
+      const { running } = await relayHub(a.url);
+      const sse = await subscribe(running.url, ['t', 't/*', 'orders']);
 
-    const app = await writer('pg_catalog');
-    await app.query(`INSERT INTO ${a.schema}.t (id, v) VALUES ('r1', 1)`);
-    await app.query('BEGIN');
-    await app.query(`SELECT ${a.schema}.herald_publish('orders', 'created', '{"n": 1}'::jsonb)`);
-    await app.query('COMMIT');
+      const app = await writer('pg_catalog');
+      await app.query(`INSERT INTO ${a.schema}.t (id, v) VALUES ('r1', 1)`);
+      await app.query('BEGIN');
+      await app.query(`SELECT ${a.schema}.herald_publish('orders', 'created', '{"n": 1}'::jsonb)`);
+      await app.query('COMMIT');
 
-    const events = await sse.inbox.waitForEvents(3, 10_000);
-    assert.deepEqual(summary(events), [
-      ['t', 'insert'],
-      ['t/r1', 'insert'],
-      ['orders', 'created'],
-    ]);
-    assert.deepEqual(events[0]!['data'].data, { id: 'r1', v: 1 });
-    assert.deepEqual(events[2]!['data'], { n: 1 });
-  });
+      const events = await sse.inbox.waitForEvents(3, 10_000);
+      assert.deepEqual(summary(events), [
+        ['t', 'insert'],
+        ['t/r1', 'insert'],
+        ['orders', 'created'],
+      ]);
+      assert.deepEqual(events[0]!['data'].data, { id: 'r1', v: 1 });
+      assert.deepEqual(events[2]!['data'], { n: 1 });
+    },
+  );
 
-  it("with another schema's outbox first on the writer's search_path, a table's rows go only to its own schema's outbox and hub", { timeout: 30_000 }, async () => {
-    const a = await schema();
-    const b = await schema();
-    await a.query(T_DDL);
-    await a.query(OUTBOX_INSTALL_SQL + captureInstallSql([{ table: 't' }]));
-    await b.query(OUTBOX_INSTALL_SQL);
-    const hubA = await relayHub(a.url);
-    const hubB = await relayHub(b.url);
-    const sseA = await subscribe(hubA.running.url, ['t', 'marker']);
-    const sseB = await subscribe(hubB.running.url, ['t', 'marker']);
+  it(
+    "with another schema's outbox first on the writer's search_path, a table's rows go only to its own schema's outbox and hub",
+    { timeout: 30_000 },
+    async () => {
+      const a = await schema();
+      const b = await schema();
+      await a.query(T_DDL);
+      await a.query(OUTBOX_INSTALL_SQL + captureInstallSql([{ table: 't' }]));
+      await b.query(OUTBOX_INSTALL_SQL);
+      const hubA = await relayHub(a.url);
+      const hubB = await relayHub(b.url);
+      const sseA = await subscribe(hubA.running.url, ['t', 'marker']);
+      const sseB = await subscribe(hubB.running.url, ['t', 'marker']);
 
-    const app = await writer(`${b.schema},${a.schema}`);
-    await app.query(`INSERT INTO ${a.schema}.t (id, v) VALUES ('r1', 1)`);
-    await app.query(`UPDATE ${a.schema}.t SET v = 2`);
-    // Each outbox is relayed in commit order: once B's later marker is in, any row of t sent to B would be too.
-    await app.query(`SELECT ${a.schema}.herald_publish('marker', 'a', 'null')`);
-    await app.query(`SELECT ${b.schema}.herald_publish('marker', 'b', 'null')`);
-    await sseA.inbox.waitForEvents(3, 10_000);
-    await sseB.inbox.waitForEvents(1, 10_000);
+      const app = await writer(`${b.schema},${a.schema}`);
+      await app.query(`INSERT INTO ${a.schema}.t (id, v) VALUES ('r1', 1)`);
+      await app.query(`UPDATE ${a.schema}.t SET v = 2`);
+      // Each outbox is relayed in commit order: once B's later marker is in, any row of t sent to B would be too.
+      await app.query(`SELECT ${a.schema}.herald_publish('marker', 'a', 'null')`);
+      await app.query(`SELECT ${b.schema}.herald_publish('marker', 'b', 'null')`);
+      await sseA.inbox.waitForEvents(3, 10_000);
+      await sseB.inbox.waitForEvents(1, 10_000);
 
-    assert.deepEqual(summary(sseA.inbox.events), [
-      ['t', 'insert'],
-      ['t', 'update'],
-      ['marker', 'a'],
-    ]);
-    assert.deepEqual(summary(sseB.inbox.events), [['marker', 'b']], "B's hub sees none of A's rows");
-    assert.equal(await outboxCount(b), 1, "B's outbox holds its marker only");
-    assert.equal(await outboxCount(a), 3);
-  });
+      assert.deepEqual(summary(sseA.inbox.events), [
+        ['t', 'insert'],
+        ['t', 'update'],
+        ['marker', 'a'],
+      ]);
+      assert.deepEqual(summary(sseB.inbox.events), [['marker', 'b']], "B's hub sees none of A's rows");
+      assert.equal(await outboxCount(b), 1, "B's outbox holds its marker only");
+      assert.equal(await outboxCount(a), 3);
+    },
+  );
 
-  it('the relay reads only the schema it resolved: with no outbox there, it leaves the outbox of a later schema on its search_path alone', { timeout: 30_000 }, async () => {
-    const a = await schema();
-    const b = await schema();
-    await b.query(OUTBOX_INSTALL_SQL);
-    await b.query(`SELECT herald_publish('orders', 'b', 'null')`);
-    const { running } = await relayHub(withSearchPath(DATABASE_URL, `${a.schema},${b.schema}`));
-    const sse = await subscribe(running.url, ['orders']);
-    // start() has made its first pass: B's row must still wait for B's own relay.
-    assert.equal(await cursor(b), '0', "a relay of schema A does not move B's rows");
+  it(
+    'the relay reads only the schema it resolved: with no outbox there, it leaves the outbox of a later schema on its search_path alone',
+    { timeout: 30_000 },
+    async () => {
+      const a = await schema();
+      const b = await schema();
+      await b.query(OUTBOX_INSTALL_SQL);
+      await b.query(`SELECT herald_publish('orders', 'b', 'null')`);
+      const { running } = await relayHub(withSearchPath(DATABASE_URL, `${a.schema},${b.schema}`));
+      const sse = await subscribe(running.url, ['orders']);
+      // start() has made its first pass: B's row must still wait for B's own relay.
+      assert.equal(await cursor(b), '0', "a relay of schema A does not move B's rows");
 
-    await a.query(OUTBOX_INSTALL_SQL);
-    await a.query(`SELECT herald_publish('orders', 'a', 'null')`);
-    await sse.inbox.waitForEvents(1, 10_000);
-    await waitUntil(async () => (await cursor(a)) !== '0', "the relay's cursor in A");
-    assert.deepEqual(summary(sse.inbox.events), [['orders', 'a']]);
-    assert.equal(await cursor(b), '0');
-  });
+      await a.query(OUTBOX_INSTALL_SQL);
+      await a.query(`SELECT herald_publish('orders', 'a', 'null')`);
+      await sse.inbox.waitForEvents(1, 10_000);
+      await waitUntil(async () => (await cursor(a)) !== '0', "the relay's cursor in A");
+      assert.deepEqual(summary(sse.inbox.events), [['orders', 'a']]);
+      assert.equal(await cursor(b), '0');
+    },
+  );
 
   it("uninstall removes the first schema's outbox and capture triggers only; the captured table keeps accepting writes", { timeout: 30_000 }, async () => {
     const a = await schema();

@@ -69,13 +69,43 @@ describe('authorization hook', () => {
     { name: 'in-process: the same supervisor asks for groups/8', hub: () => running, sub: 'sup1', topics: ['groups/8'], expect: [403, 'forbidden'] },
     { name: 'in-process: another supervisor asks for groups/7', hub: () => running, sub: 'sup2', topics: ['groups/7'], expect: [403, 'forbidden'] },
     { name: 'in-process: groups/7 and groups/8 together', hub: () => running, sub: 'sup1', topics: ['groups/7', 'groups/8'], expect: [403, 'forbidden'] },
-    { name: 'in-process: a hook that throws (fail closed)', hub: () => throwing, sub: 'sup1', topics: ['groups/7'], expect: [503, 'authorization_unavailable'] },
-    { name: 'in-process: a hook that rejects (fail closed)', hub: () => rejecting, sub: 'sup1', topics: ['groups/7'], expect: [503, 'authorization_unavailable'] },
-    { name: 'in-process: a hook that never answers, authorizeTimeout 200 (fail closed)', hub: () => hanging, sub: 'sup1', topics: ['groups/7'], expect: [503, 'authorization_unavailable'] },
+    {
+      name: 'in-process: a hook that throws (fail closed)',
+      hub: () => throwing,
+      sub: 'sup1',
+      topics: ['groups/7'],
+      expect: [503, 'authorization_unavailable'],
+    },
+    {
+      name: 'in-process: a hook that rejects (fail closed)',
+      hub: () => rejecting,
+      sub: 'sup1',
+      topics: ['groups/7'],
+      expect: [503, 'authorization_unavailable'],
+    },
+    {
+      name: 'in-process: a hook that never answers, authorizeTimeout 200 (fail closed)',
+      hub: () => hanging,
+      sub: 'sup1',
+      topics: ['groups/7'],
+      expect: [503, 'authorization_unavailable'],
+    },
     { name: 'authorizeUrl: {"allow":true}', hub: () => viaUrl, sub: 'sup1', topics: ['groups/7'], expect: 'open' },
     { name: 'authorizeUrl: {"allow":false}', hub: () => viaUrl, sub: 'sup1', topics: ['groups/8'], expect: [403, 'forbidden'] },
-    { name: 'authorizeUrl: no answer within authorizeTimeout 300 (fail closed)', hub: () => viaUrl, sub: 'sup1', topics: ['groups/slow'], expect: [503, 'authorization_unavailable'] },
-    { name: 'authorizeUrl: 200 with a body that is not JSON (fail closed)', hub: () => viaUrl, sub: 'sup1', topics: ['groups/garbage'], expect: [503, 'authorization_unavailable'] },
+    {
+      name: 'authorizeUrl: no answer within authorizeTimeout 300 (fail closed)',
+      hub: () => viaUrl,
+      sub: 'sup1',
+      topics: ['groups/slow'],
+      expect: [503, 'authorization_unavailable'],
+    },
+    {
+      name: 'authorizeUrl: 200 with a body that is not JSON (fail closed)',
+      hub: () => viaUrl,
+      sub: 'sup1',
+      topics: ['groups/garbage'],
+      expect: [503, 'authorization_unavailable'],
+    },
   ];
   for (const row of HOOK_ROWS) {
     for (const transport of TRANSPORTS) {

@@ -25,16 +25,58 @@ describe('browser safety', () => {
   }
   const tokenHeader = async (): Promise<Record<string, string>> => bearer(await sign(claimsOf('alice', ALICE)));
   const WS_ORIGIN_ROWS: OriginRow[] = [
-    { name: 'allowlist: Origin https://evil.example', hub: 'origin', headers: async () => fromOrigin(EVIL, await tokenHeader()), query: Q_ALICE, expect: [403, 'origin_not_allowed'] },
-    { name: 'allowlist: Origin https://evil.example, anonymous on a public topic', hub: 'origin', headers: async () => fromOrigin(EVIL), query: topicQuery('news/a'), expect: [403, 'origin_not_allowed'] },
+    {
+      name: 'allowlist: Origin https://evil.example',
+      hub: 'origin',
+      headers: async () => fromOrigin(EVIL, await tokenHeader()),
+      query: Q_ALICE,
+      expect: [403, 'origin_not_allowed'],
+    },
+    {
+      name: 'allowlist: Origin https://evil.example, anonymous on a public topic',
+      hub: 'origin',
+      headers: async () => fromOrigin(EVIL),
+      query: topicQuery('news/a'),
+      expect: [403, 'origin_not_allowed'],
+    },
     { name: 'allowlist: Origin https://app.example', hub: 'origin', headers: async () => fromOrigin(APP, await tokenHeader()), query: Q_ALICE, expect: 'open' },
-    { name: 'allowlist: Origin https://app.example.evil.example (no prefix match)', hub: 'origin', headers: async () => fromOrigin('https://app.example.evil.example', await tokenHeader()), query: Q_ALICE, expect: [403, 'origin_not_allowed'] },
+    {
+      name: 'allowlist: Origin https://app.example.evil.example (no prefix match)',
+      hub: 'origin',
+      headers: async () => fromOrigin('https://app.example.evil.example', await tokenHeader()),
+      query: Q_ALICE,
+      expect: [403, 'origin_not_allowed'],
+    },
     { name: 'allowlist: no Origin (not a browser)', hub: 'origin', headers: tokenHeader, query: Q_ALICE, expect: 'open' },
-    { name: 'no allowlist: cookie token from a foreign Origin', hub: 'main', headers: async () => fromOrigin(EVIL, await cookieOf()), query: Q_ALICE, expect: [403, 'origin_not_allowed'] },
+    {
+      name: 'no allowlist: cookie token from a foreign Origin',
+      hub: 'main',
+      headers: async () => fromOrigin(EVIL, await cookieOf()),
+      query: Q_ALICE,
+      expect: [403, 'origin_not_allowed'],
+    },
     { name: 'no allowlist: cookie token without an Origin', hub: 'main', headers: cookieOf, query: Q_ALICE, expect: [403, 'origin_not_allowed'] },
-    { name: 'no allowlist: cookie token from Origin "null"', hub: 'main', headers: async () => fromOrigin('null', await cookieOf()), query: Q_ALICE, expect: [403, 'origin_not_allowed'] },
-    { name: 'no allowlist: cookie token from the same origin', hub: 'main', headers: async () => fromOrigin(sameOrigin(hubs.main), await cookieOf()), query: Q_ALICE, expect: 'open' },
-    { name: 'no allowlist: header token from a foreign Origin (not ambient)', hub: 'main', headers: async () => fromOrigin(EVIL, bearer(await alice())), query: Q_ALICE, expect: 'open' },
+    {
+      name: 'no allowlist: cookie token from Origin "null"',
+      hub: 'main',
+      headers: async () => fromOrigin('null', await cookieOf()),
+      query: Q_ALICE,
+      expect: [403, 'origin_not_allowed'],
+    },
+    {
+      name: 'no allowlist: cookie token from the same origin',
+      hub: 'main',
+      headers: async () => fromOrigin(sameOrigin(hubs.main), await cookieOf()),
+      query: Q_ALICE,
+      expect: 'open',
+    },
+    {
+      name: 'no allowlist: header token from a foreign Origin (not ambient)',
+      hub: 'main',
+      headers: async () => fromOrigin(EVIL, bearer(await alice())),
+      query: Q_ALICE,
+      expect: 'open',
+    },
     { name: '* allowlist: any Origin', hub: 'star', headers: async () => fromOrigin(EVIL), query: topicQuery('news/a'), expect: 'open' },
   ];
   for (const row of WS_ORIGIN_ROWS) {
@@ -122,7 +164,9 @@ describe('browser safety', () => {
   });
 
   describe('POST /publish authenticated by a cookie (CSRF)', () => {
-    const publisherCookie = async (): Promise<Record<string, string>> => ({ cookie: `herald_token=${await sign(claimsOf('alice', { publish: ['news/**'] }))}` });
+    const publisherCookie = async (): Promise<Record<string, string>> => ({
+      cookie: `herald_token=${await sign(claimsOf('alice', { publish: ['news/**'] }))}`,
+    });
     const CSRF_ROWS: Array<[string, () => Record<string, string>, number, ErrorCode | undefined]> = [
       ['without an Origin', () => ({}), 403, 'origin_not_allowed'],
       ['from a foreign Origin', () => ({ origin: EVIL }), 403, 'origin_not_allowed'],

@@ -92,12 +92,32 @@ describe('JWKS', () => {
 
   const REFUSED: Array<[string, () => Promise<string> | string, number, string]> = [
     ['HS256 (a shared secret) under kid rs', () => sign(claimsOf('alice', ALICE), { kid: 'rs' }), 401, 'unauthorized'],
-    ['HS256 signed with the RSA public key PEM (key confusion)', () => signWithText(claimsOf('alice', ALICE), RSA.publicKey.export({ type: 'spki', format: 'pem' }).toString()), 401, 'unauthorized'],
-    ['HS256 with the n of the RSA JWK as the secret', async () => signWithText(claimsOf('alice', ALICE), String((await exportJWK(RSA.publicKey)).n)), 401, 'unauthorized'],
+    [
+      'HS256 signed with the RSA public key PEM (key confusion)',
+      () => signWithText(claimsOf('alice', ALICE), RSA.publicKey.export({ type: 'spki', format: 'pem' }).toString()),
+      401,
+      'unauthorized',
+    ],
+    [
+      'HS256 with the n of the RSA JWK as the secret',
+      async () => signWithText(claimsOf('alice', ALICE), String((await exportJWK(RSA.publicKey)).n)),
+      401,
+      'unauthorized',
+    ],
     ['alg none with kid rs', () => unsignedToken(claimsOf('alice', ALICE), { alg: 'none', kid: 'rs' }), 401, 'unauthorized'],
     ['RS256 by another key under kid rs', () => sign(claimsOf('alice', ALICE), { alg: 'RS256', key: STRANGER.privateKey, kid: 'rs' }), 401, 'unauthorized'],
-    ['RS256 by another key with an unknown kid', () => sign(claimsOf('alice', ALICE), { alg: 'RS256', key: STRANGER.privateKey, kid: 'stranger' }), 401, 'unauthorized'],
-    ['an expired RS256 token', () => sign(claimsOf('alice', ALICE, { exp: Math.floor(Date.now() / 1000) - 60 }), { alg: 'RS256', key: RSA.privateKey, kid: 'rs' }), 401, 'token_expired'],
+    [
+      'RS256 by another key with an unknown kid',
+      () => sign(claimsOf('alice', ALICE), { alg: 'RS256', key: STRANGER.privateKey, kid: 'stranger' }),
+      401,
+      'unauthorized',
+    ],
+    [
+      'an expired RS256 token',
+      () => sign(claimsOf('alice', ALICE, { exp: Math.floor(Date.now() / 1000) - 60 }), { alg: 'RS256', key: RSA.privateKey, kid: 'rs' }),
+      401,
+      'token_expired',
+    ],
     ['a valid RS256 token for another topic', () => sign(claimsOf('bob', ALICE), { alg: 'RS256', key: RSA.privateKey, kid: 'rs' }), 403, 'forbidden'],
   ];
   for (const [name, token, status, code] of REFUSED) {

@@ -74,7 +74,9 @@ describe('rates', () => {
 
   it('POST /publish: six quick single publishes -> five 201 and one 429; each key has its own budget', async () => {
     const url = hubs.rate.url;
-    const statuses = await Promise.all(Array.from({ length: 6 }, (_, i) => postPublish(url, { topic: 'rate/t', data: i }, bearer(KEY_2)).then((a) => a.status)));
+    const statuses = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => postPublish(url, { topic: 'rate/t', data: i }, bearer(KEY_2)).then((a) => a.status)),
+    );
     assert.deepEqual([...statuses].sort(), [201, 201, 201, 201, 201, 429]);
     const other = await postPublish(url, batch(1), bearer(await sign(claimsOf('someone', { publish: ['rate/**'] }))));
     assert.equal(other.status, 201, 'a token publisher has its own budget');
@@ -86,7 +88,10 @@ describe('rates', () => {
       for (let i = 1; i <= 6; i++) ws.socket.send(JSON.stringify({ type: 'publish', topic: 'rate/ws', data: i, ref: `p${i}` }));
       await waitUntil(() => ws.inbox.messages.filter((m) => typeof m['ref'] === 'string').length === 6, 'six replies');
       const replies = ws.inbox.messages.filter((m) => typeof m['ref'] === 'string');
-      assert.deepEqual(replies.slice(0, 5).map((m) => m['type']), ['published', 'published', 'published', 'published', 'published']);
+      assert.deepEqual(
+        replies.slice(0, 5).map((m) => m['type']),
+        ['published', 'published', 'published', 'published', 'published'],
+      );
       assertErrorReply(replies[5]!, 'rate_limited', 'p6');
       assert.equal((await ws.request({ type: 'ping' }))['type'], 'pong');
       assert.equal(ws.closeCode, undefined);
@@ -99,7 +104,10 @@ describe('rates', () => {
     const ws = await openWs(hubs.rate.url, '', await sign(claimsOf('flooder', { subscribe: ['rate/**'] })));
     for (let i = 0; i < 60; i++) ws.socket.send(JSON.stringify({ type: 'ping', ref: i }));
     assert.equal(await ws.closed(), 4029);
-    assert.ok(ws.inbox.control('error').some((m) => m['code'] === 'rate_limited'), JSON.stringify(ws.inbox.control('error')));
+    assert.ok(
+      ws.inbox.control('error').some((m) => m['code'] === 'rate_limited'),
+      JSON.stringify(ws.inbox.control('error')),
+    );
     assert.ok(ws.inbox.control('pong').length < 60, 'not every ping was answered');
   });
 

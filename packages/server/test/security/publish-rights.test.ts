@@ -16,12 +16,42 @@ describe('publishing', () => {
     { name: 'the second publish key (rotation)', headers: async () => bearer(KEY_2), body: outbox(1), status: 201 },
     { name: 'a publish key to any topic', headers: async () => bearer(KEY_1), body: outbox(1, 'anything/at/all'), status: 201 },
     { name: 'an unknown key', headers: async () => bearer('publish-key-three-0123456789abcd'), body: outbox(1), status: 401, code: 'unauthorized' },
-    { name: 'a key that differs in its last character', headers: async () => bearer(`${KEY_1.slice(0, -1)}0`), body: outbox(1), status: 401, code: 'unauthorized' },
+    {
+      name: 'a key that differs in its last character',
+      headers: async () => bearer(`${KEY_1.slice(0, -1)}0`),
+      body: outbox(1),
+      status: 401,
+      code: 'unauthorized',
+    },
     { name: 'a token whose herald.publish covers the topic', headers: async () => bearer(await alice()), body: outbox(1), status: 201 },
-    { name: 'a token whose herald.publish does not cover the topic', headers: async () => bearer(await alice()), body: outbox(1, 'user/bob/outbox'), status: 403, code: 'forbidden' },
-    { name: 'a token with subscribe rights only', headers: async () => bearer(await token('alice', { subscribe: ['**'] })), body: outbox(1), status: 403, code: 'forbidden' },
-    { name: 'an expired token with publish rights', headers: async () => bearer(await token('alice', ALICE, { exp: nowSeconds() - 60 })), body: outbox(1), status: 401, code: 'token_expired' },
-    { name: 'a token with publish rights but a bad signature', headers: async () => bearer(await signWithText(claimsOf('alice', ALICE, { aud: AUDIENCE, iss: ISSUER }), OTHER_SECRET)), body: outbox(1), status: 401, code: 'unauthorized' },
+    {
+      name: 'a token whose herald.publish does not cover the topic',
+      headers: async () => bearer(await alice()),
+      body: outbox(1, 'user/bob/outbox'),
+      status: 403,
+      code: 'forbidden',
+    },
+    {
+      name: 'a token with subscribe rights only',
+      headers: async () => bearer(await token('alice', { subscribe: ['**'] })),
+      body: outbox(1),
+      status: 403,
+      code: 'forbidden',
+    },
+    {
+      name: 'an expired token with publish rights',
+      headers: async () => bearer(await token('alice', ALICE, { exp: nowSeconds() - 60 })),
+      body: outbox(1),
+      status: 401,
+      code: 'token_expired',
+    },
+    {
+      name: 'a token with publish rights but a bad signature',
+      headers: async () => bearer(await signWithText(claimsOf('alice', ALICE, { aud: AUDIENCE, iss: ISSUER }), OTHER_SECRET)),
+      body: outbox(1),
+      status: 401,
+      code: 'unauthorized',
+    },
   ];
   for (const row of PUBLISH_ROWS) {
     it(`POST /publish with ${row.name} -> ${row.status}${row.code === undefined ? '' : ` ${row.code}`}`, async () => {
@@ -117,7 +147,10 @@ describe('publishing', () => {
       assert.equal((await ws.request({ type: 'ping' }))['type'], 'pong');
       assert.equal((await anonymous.request({ type: 'ping' }))['type'], 'pong');
       await ws.inbox.waitForEvents(1);
-      assert.deepEqual(ws.inbox.events.map((e) => e['data']), ['mine']);
+      assert.deepEqual(
+        ws.inbox.events.map((e) => e['data']),
+        ['mine'],
+      );
       assert.equal(anonymous.inbox.events.length, 0, 'nothing reached news/today');
       assert.equal(ws.closeCode, undefined);
       assert.equal(anonymous.closeCode, undefined);
