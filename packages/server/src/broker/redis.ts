@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { HeraldError, type Envelope } from '@herald/protocol';
+import { HeraldError } from '@herald/protocol';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
-import { LogEvent } from '../encoding/log-event.js';
 import { assertPublisherIds, type AppendResult, type Broker, type EventDraft, type ReadResult, type StatusListener, type TailListener } from './broker.js';
 import { RedisClock } from './redis-clock.js';
+import { eventOfEntry, GENERATED_ID, positionOf, redactUrl, streamIdOf, type HeraldRedis, type RedisBrokerOptions } from './redis-entries.js';
 import { RETRY_MS, settleAppend, sleep, within } from './redis-outcome.js';
 import { numberOrUndefined, TailPosition, type LogState, type StreamEntry } from './redis-tail-position.js';
 import { APPEND_SCRIPT, OUTCOME_SCRIPT, READ_SCRIPT, STATE_SCRIPT, TRIM_SCRIPT } from './redis-scripts.js';
@@ -12,56 +12,8 @@ import type { Lease, LeaseOptions } from './broker.js';
 import { assertLeaseName } from './local-leases.js';
 import { RedisLease } from './redis-lease.js';
 
-/** Settings of the Redis log. */
-export interface RedisBrokerOptions {
-  /** Redis URL, such as `redis://127.0.0.1:6379/0`. */
-  url: string;
-  /** Prefix of every key the broker uses. Default `herald:`. */
-  prefix?: string;
-  /** Most events kept for resume. Default 10,000. */
-  maxEvents?: number;
-  /** Oldest event kept for resume, in milliseconds. Default one hour. */
-  maxAgeMs?: number;
-  /** How long one blocking read of the stream waits, in milliseconds. Default 5,000. */
-  blockMs?: number;
-  /**
-   * How long a command may take, in milliseconds. Default 2,000. An append not
-   * run by Redis within it is refused by Redis itself; a publish whose reply is
-   * lost is then settled within as long again (503 when nothing was appended,
-   * 504 `outcome_unknown` when the broker cannot tell).
-   */
-  commandTimeoutMs?: number;
-  /** How often the broker checks that Redis answers (and reads its clock), in milliseconds. Default 1,000. */
-  probeIntervalMs?: number;
-  /** How long a probe may take before the log counts as unavailable, in milliseconds. Default 1,000. */
-  probeTimeoutMs?: number;
-  /** How long start() waits for Redis before failing, in milliseconds. Default 10,000. */
-  connectTimeoutMs?: number;
-  /** Logger for connection trouble; default none. */
-  logger?: Logger;
-}
-
-interface HeraldRedis extends Redis {
-  heraldAppend(stream: string, meta: string, ...args: string[]): Promise<Array<string | number>>;
-  heraldTrim(stream: string, meta: string, maxlen: string, cutoff: string): Promise<number>;
-  heraldRead(stream: string, meta: string, ...args: string[]): Promise<[string, string?, Array<[string, string[]]>?]>;
-  heraldOutcome(token: string, deadline: string): Promise<[string, string?]>;
-  heraldState(stream: string, meta: string, candidate: string, epoch: string, seq: string): Promise<string[]>;
-}
-
-const GENERATED_ID = /^([0-9a-f]{10})-(\d+-\d+)$/;
 const TRIM_INTERVAL_MS = 1000;
 const TAIL_BATCH = 1000;
-/** Stream ids `ms-seq` as fixed-width strings, so they compare like LogEvent positions. */
-function positionOf(streamId: string): string {
-  const dash = streamId.indexOf('-');
-  return `${streamId.slice(0, dash).padStart(15, '0')}-${streamId.slice(dash + 1).padStart(10, '0')}`;
-}
-
-function streamIdOf(position: string): string {
-  const dash = position.indexOf('-');
-  return `${BigInt(position.slice(0, dash))}-${BigInt(position.slice(dash + 1))}`;
-}
 
 /**
  * The log as a Redis Stream shared by every hub node. Appends are one Lua script
@@ -236,7 +188,7 @@ export class RedisBroker implements Broker {
     const reply = await this.#command(() => client.heraldRead(this.#keys.stream, this.#keys.meta, ...args));
     if (reply[0] === 'unknown_id' || reply[0] === 'expired') return { ok: false, reason: reply[0] };
     const entries = reply[2] ?? [];
-    return { ok: true, events: entries.map((entry) => this.#toEvent(entry)), after: positionOf(reply[1]!) };
+    return { ok: true, events: entries.map((entry) => eventOfEntry(entry)), after: positionOf(reply[1]!) };
   }
 
   isReady(): boolean {
@@ -301,7 +253,7 @@ export class RedisBroker implements Broker {
         const entries = reply?.[0]?.[1];
         if (entries === undefined || entries.length === 0) continue;
         const gap = this.#position.gapBefore(entries[0]!);
-        const events = entries.map((entry) => this.#toEvent(entry));
+        const events = entries.map((entry) => eventOfEntry(entry));
         this.#position.advance(entries[entries.length - 1]!);
         this.#listener?.(events, gap);
       } catch (error) {
@@ -380,16 +332,6 @@ export class RedisBroker implements Broker {
     this.#status?.('unavailable');
   }
 
-  #toEvent([streamId, fields]: StreamEntry): LogEvent {
-    const field: Record<string, string> = {};
-    for (let i = 0; i + 1 < fields.length; i += 2) field[fields[i]!] = fields[i + 1]!;
-    const id = field['p'] ?? `${field['e']}-${streamId}`;
-    const timestamp = field['s']!;
-    const envelope: Envelope = { id, topic: field['t']!, type: field['y']!, data: JSON.parse(field['d']!), timestamp };
-    // The stored data is already JSON: the event splices it in rather than serialize it again.
-    return new LogEvent(envelope, positionOf(streamId), Date.parse(timestamp), field['d']);
-  }
-
   async #trim(): Promise<void> {
     const client = this.#client;
     if (client === undefined || client.status !== 'ready') return;
@@ -413,9 +355,6 @@ export class RedisBroker implements Broker {
   }
 }
 
-/** A Redis URL with any password replaced, for logs and errors. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
-}
+export { redactUrl, type RedisBrokerOptions } from './redis-entries.js';
 
 RedisBroker satisfies new (options: RedisBrokerOptions) => Broker;

@@ -3,7 +3,7 @@
  * that uses public API or plain RFC 6455, and test/ws-frame.test.ts pins the bytes.
  *
  * Why: a broadcast must build its WebSocket frame once and write the same bytes
- * to every socket (PERFORMANCE.md measured about 1.5x the deliveries per second
+ * to every socket (when measured, about 1.5x the deliveries per second
  * over per-client `ws.send`). `ws` exposes framing as `Sender.frame` but no way
  * to write pre-built bytes, so we write them to the underlying socket ourselves.
  */

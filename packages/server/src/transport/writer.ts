@@ -45,7 +45,7 @@ export interface FrameStream extends DrainSource {
 /**
  * Writes a transport's ready-made frames to one stream. With `corkPerTick`, the
  * stream is corked on the first write of a tick and uncorked at its end, so every
- * frame due in one turn of the event loop leaves in one writev (PERFORMANCE.md: the
+ * frame due in one turn of the event loop leaves in one writev (docs/benchmarks.md: the
  * number of write syscalls decides fan-out throughput). Without, every write goes
  * out as the stream's own `write` makes it: SSE's `res.write` path, which carries
  * only what precedes `open` and the rare stream that is not chunked HTTP/1.1.
