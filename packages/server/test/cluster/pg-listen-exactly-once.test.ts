@@ -2,10 +2,9 @@
  * `--pg-listen` on several nodes of one (Redis) log: NOTIFY reaches every listening
  * node, and exactly one of them (the lease holder) must turn it into an event.
  */
-import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
 import { OUTBOX_INSTALL_SQL } from '../../src/index.js';
-import { bridged, flush, leaseHolderPid, sendUntilReceived, startBridgeNodes, waitForBridged } from '../helpers/bridge-nodes.js';
+import { startBridgeNodes } from '../helpers/bridge-nodes.js';
+import { describeExactlyOnce, type BridgedPair } from '../helpers/exactly-once-suite.js';
 import { createTestSchema, postgresSkipReason } from '../helpers/postgres.js';
 import { dropPrefix, REDIS_URL, redisSkipReason, testPrefix } from '../helpers/redis.js';
 
@@ -14,7 +13,7 @@ const skip = pgSkip !== false ? pgSkip : await redisSkipReason();
 const TOPIC = 'listened';
 
 /** Two nodes on a fresh Redis prefix and a fresh schema, both relaying a channel of that schema's own into TOPIC. */
-async function setUp() {
+async function setUp(): Promise<BridgedPair> {
   const prefix = testPrefix();
   const schema = await createTestSchema();
   // The outbox relay starts with --postgres too; installed, it stays quiet.
@@ -40,74 +39,9 @@ async function setUp() {
   };
 }
 
-describe('--pg-listen on two nodes sharing a log', { skip }, () => {
-  it('one NOTIFY becomes exactly one event with one id on both nodes; 20 more stay 20, in order', { timeout: 30_000 }, async () => {
-    const { nodes, subscribers, send, tearDown } = await setUp();
-    try {
-      await send({ type: 'insert', data: { id: 1 } });
-      for (const subscriber of subscribers) await subscriber.inbox.waitForEvents(1);
-      await flush(nodes, subscribers, TOPIC);
-      const [first, second] = subscribers.map((subscriber) => bridged(subscriber));
-      assert.equal(first!.length, 1, 'one event on the first node');
-      assert.deepEqual(
-        second!.map((e) => e['id']),
-        first!.map((e) => e['id']),
-        'the same single event on the second node',
-      );
-      assert.deepEqual([first![0]!['type'], first![0]!['data']], ['insert', { id: 1 }]);
-
-      for (let n = 2; n <= 21; n++) await send({ type: 'insert', data: { id: n } });
-      for (const subscriber of subscribers) await subscriber.inbox.waitForEvents(21 + 2);
-      await flush(nodes, subscribers, TOPIC);
-      for (const subscriber of subscribers) {
-        const events = bridged(subscriber);
-        assert.deepEqual(
-          events.map((e) => e['data']['id']),
-          Array.from({ length: 21 }, (_, i) => i + 1),
-          'each notification once, in order',
-        );
-        assert.equal(new Set(events.map((e) => e['id'])).size, 21);
-      }
-      assert.deepEqual(
-        bridged(subscribers[1]!).map((e) => e['id']),
-        bridged(subscribers[0]!).map((e) => e['id']),
-        'same ids on both nodes',
-      );
-    } finally {
-      await tearDown();
-    }
-  });
-
-  it('after the holder is killed (SIGKILL), the survivor relays within seconds, each notification once', { timeout: 30_000 }, async () => {
-    const { nodes, subscribers, prefix, lease, send, tearDown } = await setUp();
-    try {
-      const holderPid = await leaseHolderPid(prefix, lease);
-      const holder = nodes.findIndex((node) => node.child.pid === holderPid);
-      assert.notEqual(holder, -1, `one of the nodes holds ${lease}`);
-      const survivor = 1 - holder;
-      await send({ type: 'before', data: { n: 0 } });
-      await subscribers[survivor]!.inbox.waitForEvents(1);
-
-      nodes[holder]!.child.kill('SIGKILL');
-      await nodes[holder]!.exited;
-      // Notifications sent before the survivor takes over are lost (NOTIFY keeps nothing); poll until one gets through.
-      const sent = await sendUntilReceived((n) => send({ type: 'tick', data: { n } }), subscribers[survivor]!, 10_000);
-      await send({ type: 'after', data: { n: sent + 1 } });
-      await waitForBridged(subscribers[survivor]!, 'after');
-      await flush(nodes, [subscribers[survivor]!], TOPIC);
-
-      const events = bridged(subscribers[survivor]!);
-      const numbers = events.map((e) => e['data']['n'] as number);
-      assert.deepEqual(
-        numbers,
-        [...numbers].sort((a, b) => a - b),
-        'in order',
-      );
-      assert.equal(new Set(numbers).size, numbers.length, 'no notification twice');
-      assert.deepEqual([events[0]!['type'], events.at(-1)!['type']], ['before', 'after']);
-      assert.equal(await leaseHolderPid(prefix, lease), nodes[survivor]!.child.pid, 'the survivor holds the lease now');
-    } finally {
-      await tearDown();
-    }
-  });
-});
+describeExactlyOnce(
+  { suite: '--pg-listen on two nodes sharing a log', command: 'NOTIFY', unit: 'notification', verb: 'relays', eventType: 'insert' },
+  skip,
+  TOPIC,
+  setUp,
+);
