@@ -1,22 +1,13 @@
 // What the app does to its data, and what it tells Herald about each change: the part the
 // team's `realtime_service` and signal handlers did. Every change is made first, then
 // published, so a page that reloads from the API after an event sees at least that event.
+import { HttpError } from '../../shared/http.js';
 import type { HttpPublisher } from '../../shared/publisher.js';
 import { leaderboard, type Announcement, type Fixture, type FixtureStatus, type Priority, type SportsEvent } from './model.js';
 
 /** The topics of one event: one per stream the team had (`event_{id}_results`, …). */
 export function eventTopics(eventId: number): { results: string; schedule: string; announcements: string } {
   return { results: `events/${eventId}/results`, schedule: `events/${eventId}/schedule`, announcements: `events/${eventId}/announcements` };
-}
-
-/** A request the service refuses, with the HTTP status the API answers. */
-export class RequestError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 export interface FixtureChange {
@@ -62,7 +53,7 @@ export class EventService {
 
   /** Records the final score of a fixture: the fixture is finished and the table changes. */
   recordResult(fixtureId: number, homeScore: number, awayScore: number): Fixture {
-    if (!isScore(homeScore) || !isScore(awayScore)) throw new RequestError(400, 'scores must be whole numbers from 0 to 99');
+    if (!isScore(homeScore) || !isScore(awayScore)) throw new HttpError(400, 'scores must be whole numbers from 0 to 99');
     const fixture = this.#fixture(fixtureId);
     fixture.home_score = homeScore;
     fixture.away_score = awayScore;
@@ -79,7 +70,7 @@ export class EventService {
   addFixture(homeTeamId: number, awayTeamId: number, startAt: string, venue: string): Fixture {
     const home = this.#team(homeTeamId);
     const away = this.#team(awayTeamId);
-    if (home.id === away.id) throw new RequestError(400, 'a team cannot play itself');
+    if (home.id === away.id) throw new HttpError(400, 'a team cannot play itself');
     const fixture: Fixture = {
       id: this.#nextFixtureId++,
       home_team: home,
@@ -101,7 +92,7 @@ export class EventService {
     if (change.start_at !== undefined) fixture.start_at = isoTime(change.start_at);
     if (change.venue !== undefined) fixture.venue = change.venue;
     if (change.status !== undefined) {
-      if (!['SCHEDULED', 'LIVE', 'FINISHED', 'POSTPONED'].includes(change.status)) throw new RequestError(400, `unknown status ${change.status}`);
+      if (!['SCHEDULED', 'LIVE', 'FINISHED', 'POSTPONED'].includes(change.status)) throw new HttpError(400, `unknown status ${change.status}`);
       fixture.status = change.status;
     }
     this.#publisher.publish({ topic: this.topics.schedule, type: 'update', data: fixture });
@@ -123,8 +114,8 @@ export class EventService {
   }
 
   announce(title: string, message: string, priority: Priority = 'normal'): Announcement {
-    if (title.trim() === '' || message.trim() === '') throw new RequestError(400, 'an announcement needs a title and a message');
-    if (!['low', 'normal', 'high'].includes(priority)) throw new RequestError(400, `unknown priority ${priority}`);
+    if (title.trim() === '' || message.trim() === '') throw new HttpError(400, 'an announcement needs a title and a message');
+    if (!['low', 'normal', 'high'].includes(priority)) throw new HttpError(400, `unknown priority ${priority}`);
     const announcement: Announcement = { id: this.#nextAnnouncementId++, title, message, priority, timestamp: new Date().toISOString() };
     this.#event.announcements.push(announcement);
     this.#publisher.publish({ topic: this.topics.announcements, type: 'create', data: announcement });
@@ -133,13 +124,13 @@ export class EventService {
 
   #fixture(id: number): Fixture {
     const fixture = this.#event.fixtures.find((f) => f.id === id);
-    if (fixture === undefined) throw new RequestError(404, `no fixture ${id}`);
+    if (fixture === undefined) throw new HttpError(404, `no fixture ${id}`);
     return fixture;
   }
 
   #team(id: number): { id: number; name: string } {
     const team = this.#event.teams.find((t) => t.id === id);
-    if (team === undefined) throw new RequestError(400, `no team ${id}`);
+    if (team === undefined) throw new HttpError(400, `no team ${id}`);
     return team;
   }
 }
@@ -148,6 +139,6 @@ const isScore = (n: unknown): n is number => typeof n === 'number' && Number.isI
 
 function isoTime(value: string): string {
   const time = new Date(value);
-  if (Number.isNaN(time.getTime())) throw new RequestError(400, `not a time: ${value}`);
+  if (Number.isNaN(time.getTime())) throw new HttpError(400, `not a time: ${value}`);
   return time.toISOString();
 }

@@ -2,10 +2,10 @@
 // the app server that owns the data and publishes to it, and the built page the app serves.
 // `npm run example -- sports` starts it; the browser test starts it and restarts its hub.
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { HubProcess } from '../../shared/hub-process.js';
+import { freePort, listen } from '../../shared/net.js';
 import { buildPage } from '../../shared/page.js';
 import { HttpPublisher } from '../../shared/publisher.js';
 import { requireServices } from '../../shared/services.js';
@@ -49,8 +49,7 @@ export async function startSportsStack(options: SportsStackOptions): Promise<Spo
   await buildPage(WEB_ROOT, options.pageDir);
 
   const server = createServer();
-  await listen(server, options.appPort);
-  const appOrigin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const appOrigin = `http://127.0.0.1:${await listen(server, options.appPort)}`;
   const hubPort = options.hubPort === 0 ? await freePort() : options.hubPort;
   // A fresh key each run: only this app server may publish. Without a JWT key every topic may be read, as the team's public event pages could.
   const publishKey = randomBytes(24).toString('hex');
@@ -104,23 +103,4 @@ export async function startSportsStack(options: SportsStackOptions): Promise<Spo
       await hub.stop();
     },
   };
-}
-
-function listen(server: Server, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-}
-
-/** A port free right now, for a hub that must come back on the same one after a restart. */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await listen(probe, 0);
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
 }
