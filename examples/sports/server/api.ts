@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { serveFile } from '../../shared/page.js';
 import { HttpError, readJsonObject, sendError, sendJson } from '../../shared/http.js';
 import type { EventService, FixtureChange } from './event-service.js';
-import type { Priority } from './model.js';
+import type { FixtureStatus, Priority } from './model.js';
 
 /** What the page needs to know to connect: the hub's URL and the event it shows. */
 export interface PageConfig {
@@ -65,7 +65,8 @@ function fixtureChange(body: Record<string, unknown>): FixtureChange {
   for (const [key, value] of Object.entries(body)) {
     if (key === 'start_at') change.start_at = str(value);
     else if (key === 'venue') change.venue = str(value);
-    else if (key === 'status') change.status = str(value) as FixtureChange['status'] & string;
+    // The service checks that it is a known status.
+    else if (key === 'status') change.status = str(value) as FixtureStatus;
     else throw new HttpError(400, `a fixture change has start_at, venue and status, not ${key}`);
   }
   return change;
