@@ -36,7 +36,7 @@ export default defineConfig(
   },
   {
     // Decoded hub messages and JSON answers are `Record<string, any>` in tests: they are asserted on, not typed.
-    files: ['packages/*/test/**', 'bench/test/**', 'chaos/test/**'],
+    files: ['packages/*/test/**', 'bench/test/**', 'chaos/test/**', 'examples/*/test/**'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-non-null-assertion': 'off',
@@ -45,7 +45,7 @@ export default defineConfig(
   {
     // The two classic hooks rules. The plugin's React Compiler rules (refs, set-state-in-effect, ...) are
     // left out: the package is not built with the compiler, and its latest-callback refs are deliberate.
-    files: ['packages/react/**/*.{ts,tsx}'],
+    files: ['packages/react/**/*.{ts,tsx}', 'examples/**/*.{ts,tsx}'],
     plugins: { 'react-hooks': reactHooks },
     rules: {
       'react-hooks/rules-of-hooks': 'error',

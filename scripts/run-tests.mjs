@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs every packages/*/test/**/*.test.ts(x) file (and bench/test, chaos/test) under node:test, with tsx compiling
+// Runs every packages/*/test/**/*.test.ts(x) file (and bench/test, chaos/test, examples/*/test) under node:test, with tsx compiling
 // TypeScript on the fly. Node 20's --test takes no globs, so this lists the files.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -18,8 +18,14 @@ function findTests(dir) {
 
 const filter = process.argv.slice(2);
 // bench/test holds the benchmark harness's smoke test (the benchmarks themselves never run here);
-// chaos/test holds short versions of the fault experiments (`npm run chaos` runs the full ones).
-const files = [...readdirSync('packages').map((name) => join('packages', name, 'test')), join('bench', 'test'), join('chaos', 'test')]
+// chaos/test holds short versions of the fault experiments (`npm run chaos` runs the full ones);
+// examples/<name>/test drives each example app in a browser (see docs/examples.md).
+const files = [
+  ...readdirSync('packages').map((name) => join('packages', name, 'test')),
+  join('bench', 'test'),
+  join('chaos', 'test'),
+  ...readdirSync('examples').map((name) => join('examples', name, 'test')),
+]
   .filter((dir) => {
     try {
       return statSync(dir).isDirectory();

@@ -1,0 +1,39 @@
+// What every example's browser test shares: Debian's Chromium launched the way the
+// repository's other browser tests launch it, and loud skips for what is missing.
+import { existsSync } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
+import { reachable } from '../services.js';
+
+// Debian's chromium, never a downloaded browser.
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+
+/**
+ * Why the example's browser test cannot run here, or false when it can. A missing
+ * browser or service is skipped with one loud line, unless HERALD_REQUIRE_BROWSER=1
+ * (or HERALD_REQUIRE_REDIS=1 for Redis), as .ci/run sets, which makes it a failure.
+ */
+export async function exampleSkipReason(example: string, needs: { redis?: string } = {}): Promise<string | false> {
+  const missing: { message: string; required: boolean; fix: string }[] = [];
+  if (!existsSync(CHROMIUM)) {
+    missing.push({
+      message: `no browser at ${CHROMIUM}`,
+      required: process.env['HERALD_REQUIRE_BROWSER'] === '1',
+      fix: "install Debian's Chromium with `apt-get install chromium`",
+    });
+  }
+  if (needs.redis !== undefined && !(await reachable(needs.redis))) {
+    missing.push({ message: `no Redis at ${needs.redis}`, required: process.env['HERALD_REQUIRE_REDIS'] === '1', fix: 'start redis-server or set REDIS_URL' });
+  }
+  if (missing.length === 0) return false;
+  const required = missing.find((m) => m.required);
+  if (required !== undefined) throw new Error(`the ${example} example test cannot run: ${required.message}: ${required.fix}`);
+  const message = missing.map((m) => `${m.message} (${m.fix})`).join('; ');
+  process.stderr.write(`\n*** SKIPPING the ${example} example's browser test: ${message}. ***\n\n`);
+  return message;
+}
+
+/** A headless Chromium for one test file. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+}
