@@ -1,7 +1,8 @@
 /**
  * Runs the snippets of docs/publishing.md as a reader would copy them: the Python
  * block with `python3` and the curl block with `sh`, against a real hub with a
- * publish key, and every message of the Redis bridge table through a real Redis.
+ * publish key, every message of the Redis bridge table through a real Redis, and
+ * the SQL block on a real Postgres with the outbox.
  * Blocks are found by the `<!-- tested: name -->` marker above them, so the page
  * and what this file proves cannot drift apart. (The Go snippet is not run: Go is
  * not installed here.)
@@ -13,11 +14,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { createHub } from '../src/index.js';
+import { createHub, OUTBOX_INSTALL_SQL } from '../src/index.js';
 import { RedisBroker } from '../src/broker/redis.js';
 import { RedisBridge } from '../src/sources/redis-bridge.js';
 import { openSse, type SseSubscriber } from './helpers/clients.js';
 import { sleep, startHub, waitUntil, type RunningHub } from './helpers/hub.js';
+import { inSchema, postgresSkipReason, startRelayHub } from './helpers/postgres.js';
 import { dropPrefix, REDIS_URL, redisSkipReason, testPrefix } from './helpers/redis.js';
 
 const DOC = readFileSync(new URL('../../../docs/publishing.md', import.meta.url), 'utf8');
@@ -73,6 +75,9 @@ function run(program: string, args: string[], env: Record<string, string>, timeo
   });
 }
 
+const pythonMissing = missingProgram('python3');
+const curlMissing = missingProgram('curl');
+
 describe('docs/publishing.md snippets against a real hub', () => {
   let running: RunningHub;
   let subscriber: SseSubscriber;
@@ -92,7 +97,7 @@ describe('docs/publishing.md snippets against a real hub', () => {
   const events = () => subscriber.inbox.events;
   const env = (url: string) => ({ HERALD_URL: url, HERALD_PUBLISH_KEY: PUBLISH_KEY });
 
-  it('the Python snippet publishes an event a subscriber receives, once however often it runs', { skip: missingProgram('python3') }, async () => {
+  it('the Python snippet publishes an event a subscriber receives, once however often it runs', { skip: pythonMissing }, async () => {
     const script = join(scratch, 'publish.py');
     writeFileSync(script, markedBlock('python'));
     const before = events().length;
@@ -109,7 +114,7 @@ describe('docs/publishing.md snippets against a real hub', () => {
     assert.equal(events().filter((e) => e['id'] === 'answer-107-create').length, 1);
   });
 
-  it('the Python snippet retries until a hub that was down comes up', { skip: missingProgram('python3') }, async (t) => {
+  it('the Python snippet retries until a hub that was down comes up', { skip: pythonMissing }, async (t) => {
     const script = join(scratch, 'publish.py');
     writeFileSync(script, markedBlock('python').replace('answer-{answer', 'late-answer-{answer'));
     // A port with no hub on it (yet): the first attempt is refused.
@@ -127,7 +132,7 @@ describe('docs/publishing.md snippets against a real hub', () => {
     assert.equal(again!.duplicate, true);
   });
 
-  it('the curl snippet publishes a bulk delete a subscriber receives, once however often it runs', { skip: missingProgram('curl') }, async () => {
+  it('the curl snippet publishes a bulk delete a subscriber receives, once however often it runs', { skip: curlMissing }, async () => {
     const snippet = markedBlock('sh');
     const before = events().length;
     assert.equal((await run('sh', ['-c', snippet], env(running.url))).trim(), '{"ids":["answers-107-108-delete"]}');
@@ -142,7 +147,7 @@ describe('docs/publishing.md snippets against a real hub', () => {
     assert.equal(events().filter((e) => e['id'] === 'answers-107-108-delete').length, 1);
   });
 
-  it('the curl snippet fails loudly, printing the hub’s reason, on a refusal', { skip: missingProgram('curl') }, async () => {
+  it('the curl snippet fails loudly, printing the hub’s reason, on a refusal', { skip: curlMissing }, async () => {
     await assert.rejects(
       run('sh', ['-c', markedBlock('sh')], { HERALD_URL: running.url, HERALD_PUBLISH_KEY: 'not-the-key-0123456789' }),
       /exited with 22: .*"code":"unauthorized"/s,
@@ -196,5 +201,37 @@ describe('docs/publishing.md: the Redis bridge message table, through a real Red
       redis.disconnect();
       subscriber.close();
     }
+  });
+});
+
+const postgresSkip = await postgresSkipReason();
+
+describe('docs/publishing.md: herald_publish() in the app transaction, on a real Postgres', { skip: postgresSkip }, () => {
+  it('the SQL block publishes one event when it commits, and none when it rolls back', { timeout: 60_000 }, async () => {
+    await inSchema(async (s) => {
+      await s.query(OUTBOX_INSTALL_SQL);
+      await s.query('CREATE TABLE answers (id integer PRIMARY KEY, team text NOT NULL, text text NOT NULL)');
+      const { running } = await startRelayHub(s.url);
+      const subscriber = await openSse(running.url, ['team-answers']);
+      try {
+        const block = markedBlock('sql');
+        assert.match(block, /COMMIT;/);
+        // The same transaction rolled back: neither the row nor the event may exist.
+        await s.query(block.replace(/COMMIT;.*$/m, 'ROLLBACK;'));
+        await s.query(block);
+        await subscriber.inbox.waitForEvents(1, 10_000);
+        await sleep(300);
+        const { rows } = await s.query<{ id: string }>('SELECT id::text AS id FROM herald_outbox ORDER BY seq');
+        assert.equal(rows.length, 1, 'only the committed transaction left an outbox row');
+        assert.deepEqual(
+          subscriber.inbox.events.map((e) => ({ id: e['id'], topic: e['topic'], type: e['type'], data: e['data'] })),
+          [{ id: `outbox-${rows[0]!.id}`, topic: 'team-answers', type: 'create', data: { id: 107, team: 'blue', text: 'Paris' } }],
+        );
+        assert.equal((await s.query('SELECT count(*)::int AS n FROM answers')).rows[0].n, 1);
+      } finally {
+        subscriber.close();
+        await running.close();
+      }
+    });
   });
 });
