@@ -241,9 +241,11 @@ export class HeraldClient {
     let delay = nextStep(loss, options.refreshable);
     if (delay instanceof HeraldError) return this.#fail(delay);
     if (delay === 'back_off') {
-      if (!loss.wasConnected && ++this.#failures >= options.maxAttempts) {
+      // The loss of a working connection is the first failure (the count was reset by `connected`),
+      // so a drop and a failed first attempt are followed by the same schedule: maxAttempts retries.
+      if (++this.#failures > options.maxAttempts) {
         const code = lossCode(loss);
-        return this.#fail(new HeraldError(isErrorCode(code) ? code : 'internal_error', `gave up after ${this.#failures} failed attempts: ${end.reason}`));
+        return this.#fail(new HeraldError(isErrorCode(code) ? code : 'internal_error', `gave up after ${options.maxAttempts} retries: ${end.reason}`));
       }
       delay = backoffDelay(Math.max(0, this.#failures - 1), options.backoff, options.random);
     }

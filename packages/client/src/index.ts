@@ -1,6 +1,6 @@
 export { HeraldClient, createClient } from './client.js';
 export type { ClientOptions, TransportMode } from './options.js';
-export type { BackoffOptions } from './backoff.js';
+export type { BackoffJitter, BackoffOptions } from './backoff.js';
 export { backoffDelay, BACKOFF_DEFAULTS } from './backoff.js';
 export type { Clock } from './clock.js';
 export type { PublishOptions } from './publish.js';

@@ -28,9 +28,18 @@ export interface ClientOptions {
    * `websocketRetryDelay`. `websocket` or `sse` use only that transport.
    */
   transport?: TransportMode;
-  /** Reconnect backoff. Default 1 s doubling to a 30 s cap, full jitter. */
+  /**
+   * Reconnect backoff. Default `{ initial: 1000, factor: 2, cap: 30000, jitter: 'full' }`:
+   * 1 s doubling to a 30 s cap, each delay random below its ceiling.
+   */
   backoff?: BackoffOptions;
-  /** Connection attempts in a row that may fail before the state becomes `failed`. Default: unlimited. */
+  /**
+   * Retries after the first failure before the state becomes `failed`. The first
+   * failure is a failed first attempt or the loss of a working connection; each
+   * retry that fails too counts one more. `0` gives up at the first failure;
+   * `5` with `backoff: { jitter: 'none', cap: 16000 }` retries after 1, 2, 4, 8
+   * and 16 s, then fails. Connecting resets the count. Default: unlimited.
+   */
   maxAttempts?: number;
   /** An attempt that has not received `connected` after this long has failed. Default 10 s. */
   connectTimeout?: number;
@@ -81,7 +90,7 @@ function fail(option: string, expected: string, value: unknown): never {
 
 function duration(option: string, value: unknown, fallback: number, min = 0): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value >= min) || Number.isNaN(value)) fail(option, `a number >= ${min}`, value);
+  if (typeof value !== 'number' || !(value >= min)) fail(option, `a number >= ${min}`, value);
   return value;
 }
 
@@ -96,13 +105,13 @@ function defaultOnline(listener: () => void): () => void {
 export function resolveOptions(options: ClientOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) fail('options', 'an object such as { url }', options);
   const base = (globalThis as { location?: { href: string } }).location?.href;
-  let url: URL;
+  let url: URL | undefined;
   try {
     url = new URL(options.url, base);
   } catch {
-    fail('url', 'an absolute http(s) URL (or a path, in a browser)', options.url);
+    // Refused below, with the same message as another scheme.
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') fail('url', 'an http or https URL', options.url);
+  if (url?.protocol !== 'http:' && url?.protocol !== 'https:') fail('url', 'an absolute http(s) URL (or a path, in a browser)', options.url);
   const mode = options.transport ?? 'auto';
   if (mode !== 'auto' && mode !== 'websocket' && mode !== 'sse') fail('transport', '"auto", "websocket" or "sse"', mode);
   const { token, getToken } = options;
@@ -114,6 +123,8 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
   // Looked up at call time: an environment without fetch can still use WebSocket.
   const fetchImpl: typeof fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const backoff = options.backoff ?? {};
+  const jitter = backoff.jitter ?? 'full';
+  if (jitter !== 'full' && jitter !== 'none') fail('backoff.jitter', '"full" or "none"', jitter);
   return {
     url: url.origin + url.pathname.replace(/\/+$/, ''),
     getToken: getToken ?? (() => token),
@@ -122,8 +133,9 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
       initial: duration('backoff.initial', backoff.initial, BACKOFF_DEFAULTS.initial),
       factor: duration('backoff.factor', backoff.factor, BACKOFF_DEFAULTS.factor, 1),
       cap: duration('backoff.cap', backoff.cap, BACKOFF_DEFAULTS.cap),
+      jitter,
     },
-    maxAttempts: duration('maxAttempts', options.maxAttempts, Infinity, 1),
+    maxAttempts: duration('maxAttempts', options.maxAttempts, Infinity),
     connectTimeout: duration('connectTimeout', options.connectTimeout, 10_000, 1),
     websocketRetryDelay: duration('websocketRetryDelay', options.websocketRetryDelay, 300_000),
     dedupeWindow: duration('dedupeWindow', options.dedupeWindow, 1000, 1),

@@ -185,8 +185,9 @@ describe('client state machine', () => {
     }
   });
 
-  it('becomes failed after maxAttempts failed attempts in a row, with no timer left', async () => {
-    const t = setup({ maxAttempts: 3 });
+  // maxAttempts counts retries after the first failure (it used to count the first attempt too).
+  it('becomes failed when the first attempt and maxAttempts retries have failed, with no timer left', async () => {
+    const t = setup({ maxAttempts: 2 });
     t.client.subscribe('news', { onEvent: () => undefined });
     await flush();
     for (let i = 0; i < 2; i++) {
@@ -207,7 +208,7 @@ describe('client state machine', () => {
   });
 
   it('retries at once when the browser comes back online, from reconnecting or failed', async () => {
-    const t = setup({ maxAttempts: 2, backoff: { initial: 60_000 } });
+    const t = setup({ maxAttempts: 1, backoff: { initial: 60_000 } });
     t.client.subscribe('news', { onEvent: () => undefined });
     await flush();
     t.transports.last.end({ opened: false });
