@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, it } from 'node:test';
 import { captureInstallSql, OUTBOX_INSTALL_SQL } from '../../src/index.js';
-import { assertNoDuplicates, closeSubscribers, ids, sseOpen, waitForId, type Message } from '../helpers/clients.js';
+import { assertNoDuplicates, closeSubscribers, ids, sseOpen, waitForId, WsSubscriber, type Message } from '../helpers/clients.js';
 import { metric } from '../helpers/hub.js';
 import { inSchema, outboxPublish, postgresSkipReason, schemaObjects, startRelayHub } from '../helpers/postgres.js';
 import { runHerald, startNode, stopNode } from '../helpers/serve.js';
@@ -193,40 +193,68 @@ describe('Postgres change capture and outbox', { skip }, () => {
     });
   });
 
-  it('filters apply alike to live and replayed change-capture events', { timeout: 60_000 }, async () => {
-    await inSchema(async (s) => {
-      await s.query(SESSIONS_DDL);
-      await s.query(OUTBOX_INSTALL_SQL + captureInstallSql([{ table: 'sessions' }]));
-      const { running } = await startRelayHub(s.url);
-      try {
-        const filter = "data.session_id = 'abc' and data.resolved = false";
-        const all = await sseOpen(running.url, ['sessions']);
-        const start = await outboxPublish(s, 'sessions', 'start', null);
-        await waitForId(all.inbox, start);
-        const live = await sseOpen(running.url, ['sessions'], { query: { filter } });
-        await s.query(`INSERT INTO sessions (id, session_id, resolved) VALUES ('a1', 'abc', false), ('a2', 'abc', true), ('b1', 'xyz', false)`);
-        await s.query(`UPDATE sessions SET resolved = true WHERE id = 'a1'`);
-        await s.query(`UPDATE sessions SET resolved = false WHERE id = 'a2'`);
-        await s.query(`UPDATE sessions SET session_id = 'abc' WHERE id = 'b1'`);
-        await s.query(`DELETE FROM sessions WHERE id = 'a2'`);
-        await s.query(`INSERT INTO sessions (id, session_id) VALUES ('a3', 'abc')`);
-        const end = await outboxPublish(s, 'sessions', 'end', null);
-        await waitForId(all.inbox, end);
-        const mix = all.inbox.events.slice(1, -1);
-        const expected = ids(mix.filter((e) => e['data']?.data?.session_id === 'abc' && e['data']?.data?.resolved === false));
-        assert.equal(mix.length, 8);
-        assert.equal(expected.length, 4, 'the a1 insert, a2 and b1 updates and a3 insert match');
-        await waitForId(live.inbox, expected.at(-1)!);
-        const replay = await sseOpen(running.url, ['sessions'], { lastEventId: start, query: { filter } });
-        await waitForId(replay.inbox, expected.at(-1)!);
-        await waitForId(replay.inbox, await outboxPublish(s, 'sessions', 'x', { data: { session_id: 'abc', resolved: false } }));
-        await waitForId(live.inbox, replay.inbox.events.at(-1)!['id']);
-        assert.deepEqual(ids(live.inbox.events).slice(0, -1), expected, 'live events filtered');
-        assert.deepEqual(ids(replay.inbox.events).slice(0, -1), expected, 'replayed events filtered the same way');
-        for (const sub of [all, live, replay]) sub.close();
-      } finally {
-        await running.close();
-      }
-    });
-  });
+  it(
+    'filters apply alike to live and replayed change-capture events: deletes match on the old row, rows leaving the view arrive as removals',
+    { timeout: 60_000 },
+    async () => {
+      await inSchema(async (s) => {
+        await s.query(SESSIONS_DDL);
+        await s.query(OUTBOX_INSTALL_SQL + captureInstallSql([{ table: 'sessions' }]));
+        const { running } = await startRelayHub(s.url);
+        try {
+          const filter = "data.session_id = 'abc' and data.resolved = false";
+          const all = await sseOpen(running.url, ['sessions']);
+          const start = await outboxPublish(s, 'sessions', 'start', null);
+          await waitForId(all.inbox, start);
+          const live = await sseOpen(running.url, ['sessions'], { query: { filter } });
+          const liveWs = await WsSubscriber.open(running.url, `?topic=sessions&filter=${encodeURIComponent(filter)}`);
+          await s.query(`INSERT INTO sessions (id, session_id, resolved) VALUES ('a1', 'abc', false), ('a2', 'abc', true), ('b1', 'xyz', false)`);
+          await s.query(`UPDATE sessions SET resolved = true WHERE id = 'a1'`);
+          await s.query(`UPDATE sessions SET resolved = false WHERE id = 'a2'`);
+          await s.query(`UPDATE sessions SET session_id = 'abc' WHERE id = 'b1'`);
+          await s.query(`DELETE FROM sessions WHERE id = 'a2'`);
+          await s.query(`DELETE FROM sessions WHERE id = 'a1'`);
+          await s.query(`INSERT INTO sessions (id, session_id) VALUES ('a3', 'abc')`);
+          const end = await outboxPublish(s, 'sessions', 'end', null);
+          await waitForId(all.inbox, end);
+          const mix = all.inbox.events.slice(1, -1);
+          assert.equal(mix.length, 9);
+          const inView = (r: Message | null): boolean => r?.['session_id'] === 'abc' && r?.['resolved'] === false;
+          // [id, removed]: the new row in the view, or else the old row in it (a delete as is, any other change as a removal).
+          const expected = mix.flatMap((e): Array<[string, boolean]> => {
+            if (inView(e['data'].data)) return [[e['id'], false]];
+            if (inView(e['data'].old_data)) return [[e['id'], e['data'].data !== null]];
+            return [];
+          });
+          assert.deepEqual(
+            expected.map(([id, removed]) => [mix.find((e) => e['id'] === id)!['type'], removed]),
+            [
+              ['insert', false],
+              ['update', true],
+              ['update', false],
+              ['update', false],
+              ['delete', false],
+              ['insert', false],
+            ],
+            'a1 insert, a1 leaving (removal), a2 and b1 entering, a2 deleted, a3 insert; the a1 delete is no longer in the view',
+          );
+          const seen = (events: readonly Message[]): Array<[string, boolean]> => events.map((e) => [e['id'], e['removed'] === true]);
+          await waitForId(live.inbox, expected.at(-1)![0]);
+          await waitForId(liveWs.inbox, expected.at(-1)![0]);
+          const replay = await sseOpen(running.url, ['sessions'], { lastEventId: start, query: { filter } });
+          const replayWs = await WsSubscriber.open(running.url, `?topic=sessions&since=${start}&filter=${encodeURIComponent(filter)}`);
+          await waitForId(replay.inbox, expected.at(-1)![0]);
+          await waitForId(replayWs.inbox, expected.at(-1)![0]);
+          const marker = await outboxPublish(s, 'sessions', 'x', { data: { session_id: 'abc', resolved: false } });
+          for (const sub of [live, liveWs, replay, replayWs]) {
+            await waitForId(sub.inbox, marker);
+            assert.deepEqual(seen(sub.inbox.events).slice(0, -1), expected, 'live and replayed, SSE and WebSocket, alike');
+          }
+          for (const sub of [all, live, liveWs, replay, replayWs]) sub.close();
+        } finally {
+          await running.close();
+        }
+      });
+    },
+  );
 });
