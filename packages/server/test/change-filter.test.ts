@@ -5,7 +5,25 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { closeSubscribers, ids, sseOpen, waitForId, WsSubscriber, type Message } from './helpers/clients.js';
-import { metric, publish, startHub } from './helpers/hub.js';
+import { RedisBroker } from '../src/broker/redis.js';
+import { metric, publish, startHub, type RunningHub } from './helpers/hub.js';
+import { dropPrefix, REDIS_URL, redisSkipReason, testPrefix } from './helpers/redis.js';
+
+const redisSkip = await redisSkipReason();
+
+/** The logs to run against: memory, and Redis (whose reads build new event objects) when it is there. */
+const LOGS: ReadonlyArray<{ name: string; skip: string | false; start: () => Promise<RunningHub & { cleanup?: () => Promise<void> }> }> = [
+  { name: 'memory log', skip: false, start: () => startHub() },
+  {
+    name: 'Redis log',
+    skip: redisSkip,
+    start: async () => {
+      const prefix = testPrefix();
+      const running = await startHub({ broker: new RedisBroker({ url: REDIS_URL, prefix, blockMs: 200 }) });
+      return { ...running, cleanup: () => dropPrefix(prefix) };
+    },
+  },
+];
 
 const FILTER = "data.session_id = 'abc' and data.resolved = false";
 
@@ -39,49 +57,55 @@ const seen = (events: readonly Message[]): Array<[string, boolean]> => events.ma
 describe('filters over change events', () => {
   afterEach(closeSubscribers);
 
-  it('deletes match on the old row and rows leaving the view arrive as removals: SSE and WebSocket, live and replayed', { timeout: 60_000 }, async () => {
-    const running = await startHub();
-    const sockets: WsSubscriber[] = [];
-    try {
-      const [start] = (await publish(running.url, { topic: 'sessions', type: 'start', data: null })).body.ids as string[];
-      const sse = await sseOpen(running.url, ['sessions'], { query: { filter: FILTER } });
-      const ws = await WsSubscriber.open(running.url);
-      sockets.push(ws);
-      assert.equal((await ws.request({ type: 'subscribe', topics: ['sessions'], filter: FILTER }))['type'], 'subscribed');
-      const { body } = await publish(
-        running.url,
-        STORY.map(([draft]) => draft),
-      );
-      const published = body.ids as string[];
-      const want = expected(published);
-      const last = want.at(-1)![0];
-      const replaySse = await sseOpen(running.url, ['sessions'], { lastEventId: start!, query: { filter: FILTER } });
-      const replayWs = await WsSubscriber.open(running.url, `?topic=sessions&since=${start}&filter=${encodeURIComponent(FILTER)}`);
-      sockets.push(replayWs);
-      for (const inbox of [sse.inbox, ws.inbox, replaySse.inbox, replayWs.inbox]) await waitForId(inbox, last);
-      // A later matching event: nothing else was on its way.
-      const [after] = (await publish(running.url, change('insert', row('d1', 'abc', false), null))).body.ids as string[];
-      for (const inbox of [sse.inbox, ws.inbox, replaySse.inbox, replayWs.inbox]) {
-        await waitForId(inbox, after!);
-        assert.deepEqual(seen(inbox.events), [...want, [after!, false]]);
-      }
-      // The removal is the published event plus the marker: same id, topic, type and data.
-      const removal = sse.inbox.events.find((e) => e['removed'] === true)!;
-      const source = STORY[2]![0];
-      assert.deepEqual(removal, { id: published[2], topic: 'sessions', type: 'update', data: source.data, timestamp: removal['timestamp'], removed: true });
-      assert.deepEqual(Object.keys(removal), ['id', 'topic', 'type', 'data', 'timestamp', 'removed'], 'the marker comes last');
-      assert.deepEqual(
-        replayWs.inbox.events.find((e) => e['removed'] === true),
-        removal,
-        'replayed removals are the same bytes as live ones',
-      );
-      replaySse.close();
-      sse.close();
-    } finally {
-      for (const socket of sockets) socket.close();
-      await running.close();
-    }
-  });
+  for (const log of LOGS)
+    it(
+      `${log.name}: deletes match on the old row and rows leaving the view arrive as removals: SSE and WebSocket, live and replayed`,
+      { timeout: 60_000, skip: log.skip },
+      async () => {
+        const running = await log.start();
+        const sockets: WsSubscriber[] = [];
+        try {
+          const [start] = (await publish(running.url, { topic: 'sessions', type: 'start', data: null })).body.ids as string[];
+          const sse = await sseOpen(running.url, ['sessions'], { query: { filter: FILTER } });
+          const ws = await WsSubscriber.open(running.url);
+          sockets.push(ws);
+          assert.equal((await ws.request({ type: 'subscribe', topics: ['sessions'], filter: FILTER }))['type'], 'subscribed');
+          const { body } = await publish(
+            running.url,
+            STORY.map(([draft]) => draft),
+          );
+          const published = body.ids as string[];
+          const want = expected(published);
+          const last = want.at(-1)![0];
+          const replaySse = await sseOpen(running.url, ['sessions'], { lastEventId: start!, query: { filter: FILTER } });
+          const replayWs = await WsSubscriber.open(running.url, `?topic=sessions&since=${start}&filter=${encodeURIComponent(FILTER)}`);
+          sockets.push(replayWs);
+          for (const inbox of [sse.inbox, ws.inbox, replaySse.inbox, replayWs.inbox]) await waitForId(inbox, last);
+          // A later matching event: nothing else was on its way.
+          const [after] = (await publish(running.url, change('insert', row('d1', 'abc', false), null))).body.ids as string[];
+          for (const inbox of [sse.inbox, ws.inbox, replaySse.inbox, replayWs.inbox]) {
+            await waitForId(inbox, after!);
+            assert.deepEqual(seen(inbox.events), [...want, [after!, false]]);
+          }
+          // The removal is the published event plus the marker: same id, topic, type and data.
+          const removal = sse.inbox.events.find((e) => e['removed'] === true)!;
+          const source = STORY[2]![0];
+          assert.deepEqual(removal, { id: published[2], topic: 'sessions', type: 'update', data: source.data, timestamp: removal['timestamp'], removed: true });
+          assert.deepEqual(Object.keys(removal), ['id', 'topic', 'type', 'data', 'timestamp', 'removed'], 'the marker comes last');
+          assert.deepEqual(
+            replayWs.inbox.events.find((e) => e['removed'] === true),
+            removal,
+            'replayed removals are the same bytes as live ones',
+          );
+          replaySse.close();
+          sse.close();
+        } finally {
+          for (const socket of sockets) socket.close();
+          await running.close();
+          await running.cleanup?.();
+        }
+      },
+    );
 
   it('an unfiltered pattern, or a filter that still matches, gets the event itself', { timeout: 60_000 }, async () => {
     const running = await startHub();
