@@ -201,11 +201,12 @@ export class HeraldClient {
             kind === 'sse' ? (this.#position.lastEventId ?? this.#subscriptions.list().find((s) => s.options.since !== undefined)?.options.since) : undefined;
           if (kind === 'sse') this.#subscriptions.markUnresumable(() => since);
           this.#position.opening(since);
-          this.#sync.restart(topics);
+          const filter = kind === 'sse' ? this.#subscriptions.hubFilter() : undefined;
+          this.#sync.restart(topics, filter);
           this.#refresh.opened(token ?? undefined);
           const factory = kind === 'sse' ? options.sse : options.websocket!;
           this.#transport = factory(
-            { url: options.url, token: token ?? undefined, topics, since },
+            { url: options.url, token: token ?? undefined, topics, since, filter },
             {
               onMessage: (message) => this.#message(generation, message),
               onEnd: (end) => this.#lost(generation, end),
@@ -384,7 +385,7 @@ export class HeraldClient {
     if (state === 'closed' || state === 'failed') return;
     if (state === 'idle') return this.#start('connecting');
     if (this.#kind === 'sse') {
-      if (this.#sync.streamCarries(this.#subscriptions.patterns()) || this.#transport === undefined) return;
+      if (this.#sync.streamCarries(this.#subscriptions.patterns(), this.#subscriptions.hubFilter()) || this.#transport === undefined) return;
       this.#abandon();
       this.#start(state === 'connected' ? 'connecting' : state);
       return;

@@ -47,6 +47,7 @@ async function read(
 ): Promise<void> {
   const params: Array<[string, string]> = request.topics.map((topic) => ['topic', topic]);
   if (request.since !== undefined) params.push(['lastEventId', request.since]);
+  if (request.filter !== undefined) params.push(['filter', request.filter]);
   if (request.token !== undefined) params.push(['token', request.token]);
   const response = await fetchImpl(endpointUrl(request.url, '/events', params), {
     headers: { accept: 'text/event-stream' },

@@ -25,8 +25,11 @@ export type Refusal = 'handled' | 'reconnect';
 export class SubscriptionSync {
   readonly #subscriptions: Subscriptions;
   readonly #link: SyncLink;
-  /** SSE: the topics of the current stream. WebSocket: patterns subscribed on the current connection. */
-  #held = new Set<string>();
+  /**
+   * SSE: the topics of the current stream. WebSocket: patterns subscribed on the
+   * current connection. Each with the filter the hub holds for it.
+   */
+  #held = new Map<string, string | undefined>();
   /**
    * WebSocket `subscribe` requests in flight: ref to the subscriptions asked for.
    * Keyed by whatever ref a reply echoes: ours are numbers, so no other value matches.
@@ -38,15 +41,20 @@ export class SubscriptionSync {
     this.#link = link;
   }
 
-  /** A new connection (or none): it holds `topics` (an SSE stream's) and nothing is asked yet. */
-  restart(topics: readonly string[] = []): void {
-    this.#held = new Set(topics);
+  /** A new connection (or none): it holds `topics` (an SSE stream's, with its `filter`) and nothing is asked yet. */
+  restart(topics: readonly string[] = [], filter?: string): void {
+    this.#held = new Map(topics.map((topic) => [topic, filter]));
     this.#requests.clear();
   }
 
-  /** SSE: true when the current stream carries exactly the wanted patterns. */
-  streamCarries(wanted: readonly string[]): boolean {
-    return wanted.length === this.#held.size && wanted.every((p) => this.#held.has(p));
+  /** SSE: true when the current stream carries exactly the wanted patterns, with the wanted filter. */
+  streamCarries(wanted: readonly string[], filter: string | undefined): boolean {
+    return wanted.length === this.#held.size && wanted.every((p) => this.#held.has(p) && this.#held.get(p) === filter);
+  }
+
+  // WebSocket: true when the connection holds `pattern` with the filter its subscriptions now call for.
+  #holds(pattern: string): boolean {
+    return this.#held.has(pattern) && this.#held.get(pattern) === this.#subscriptions.hubFilter(pattern);
   }
 
   /** SSE `connected`: the stream holds every subscription whose patterns it carries. */
@@ -62,7 +70,7 @@ export class SubscriptionSync {
    */
   syncWebSocket(fresh: boolean): void {
     const wanted = this.#subscriptions.patterns();
-    const gone = [...this.#held].filter((p) => !wanted.includes(p));
+    const gone = [...this.#held.keys()].filter((p) => !wanted.includes(p));
     if (gone.length > 0) {
       for (const pattern of gone) this.#held.delete(pattern);
       this.#link.send({ type: 'unsubscribe', topics: gone });
@@ -77,11 +85,16 @@ export class SubscriptionSync {
       return;
     }
     const pending = new Set([...this.#requests.values()].flat());
-    for (const subscription of subscriptions.list()) {
-      if (subscription.confirmed && subscription.patterns.every((p) => this.#held.has(p))) continue;
-      if (pending.has(subscription)) continue;
-      // Joining a live connection: start from now, or from the subscription's own `since`.
-      this.#ask([subscription], subscription.confirmed ? this.#link.lastEventId() : subscription.options.since);
+    // New subscriptions first: asking them sets the filters their patterns need,
+    // and only then is a held subscription whose pattern's filter must still
+    // change (one with another filter left) asked again.
+    for (const confirmed of [false, true]) {
+      for (const subscription of subscriptions.list()) {
+        if (subscription.confirmed !== confirmed || pending.has(subscription)) continue;
+        if (confirmed && subscription.patterns.every((p) => this.#holds(p))) continue;
+        // Joining a live connection: start from now, or from the subscription's own `since`.
+        this.#ask([subscription], confirmed ? this.#link.lastEventId() : subscription.options.since);
+      }
     }
   }
 
@@ -90,7 +103,9 @@ export class SubscriptionSync {
     const subscriptions = this.#requests.get(ref);
     if (subscriptions === undefined) return;
     this.#requests.delete(ref);
-    this.#subscriptions.confirm(subscriptions);
+    // A subscription asked in several requests (its patterns needed different filters) is held once all are.
+    const waiting = new Set([...this.#requests.values()].flat());
+    this.#subscriptions.confirm(subscriptions.filter((s) => !waiting.has(s)));
   }
 
   /** An unasked `unsubscribed` (reason `forbidden`): a refreshed token no longer covers these topics. */
@@ -132,11 +147,22 @@ export class SubscriptionSync {
     }
   }
 
+  // One `subscribe` per filter the patterns need: a request's filter applies to every pattern it names.
   #ask(subscriptions: Subscription[], since: string | undefined): void {
-    const ref = this.#link.nextRef();
-    const topics = [...new Set(subscriptions.flatMap((s) => s.patterns))];
-    for (const pattern of topics) this.#held.add(pattern);
-    this.#requests.set(ref, subscriptions);
-    this.#link.send(since === undefined ? { type: 'subscribe', topics, ref } : { type: 'subscribe', topics, since, ref });
+    const byFilter = new Map<string | undefined, string[]>();
+    for (const pattern of new Set(subscriptions.flatMap((s) => s.patterns))) {
+      const filter = this.#subscriptions.hubFilter(pattern);
+      byFilter.set(filter, [...(byFilter.get(filter) ?? []), pattern]);
+    }
+    for (const [filter, topics] of byFilter) {
+      const ref = this.#link.nextRef();
+      for (const pattern of topics) this.#held.set(pattern, filter);
+      this.#requests.set(
+        ref,
+        subscriptions.filter((s) => s.patterns.some((p) => topics.includes(p))),
+      );
+      // Sent as JSON, which leaves out an undefined `since` or `filter`.
+      this.#link.send({ type: 'subscribe', topics, since, filter, ref });
+    }
   }
 }

@@ -43,6 +43,18 @@ export class Subscriptions {
     return [...this.#all];
   }
 
+  /**
+   * The filter the hub applies to `pattern` (default: to a whole SSE stream): the
+   * one filter every subscription holding it shares, else none, since the hub
+   * keeps one filter per connection and pattern and no subscription may miss an
+   * event it asked for.
+   */
+  hubFilter(pattern?: string): string | undefined {
+    const filters = new Set<string | undefined>();
+    for (const s of this.#all) if (pattern === undefined || s.patterns.includes(pattern)) filters.add(s.options.filter);
+    return filters.size === 1 ? [...filters][0] : undefined;
+  }
+
   /** Every pattern held by some subscription, each once, in the order first subscribed. */
   patterns(): string[] {
     return unique([...this.#all].flatMap((s) => s.patterns));

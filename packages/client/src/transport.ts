@@ -14,6 +14,8 @@ export interface TransportRequest {
   topics: readonly string[];
   /** SSE: resume after this event id. WebSocket: unused. */
   since: string | undefined;
+  /** SSE: the stream's filter, for all its topics. WebSocket: unused (filters go in `subscribe` messages). */
+  filter?: string | undefined;
 }
 
 /** How a transport ended. */

@@ -19,8 +19,13 @@ export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnectin
  */
 export type DeliveryState = 'live' | 'paused';
 
-/** An event as delivered to `onEvent`: the hub's envelope, with `data` typed by the caller. */
-export type HeraldEvent<Data = unknown> = Envelope<Data>;
+/**
+ * An event as delivered to `onEvent`: the hub's envelope, with `data` typed by the
+ * caller. `removed` is `true` when a filtered subscription receives a change
+ * event that takes a row out of its view (docs/protocol.md, "Filters over change
+ * events"); it is absent otherwise.
+ */
+export type HeraldEvent<Data = unknown> = Envelope<Data> & { removed?: true };
 
 /**
  * Events on `topic` (the pattern as subscribed) may have been missed: reload state.
@@ -54,6 +59,19 @@ export interface SubscribeOptions<Data = unknown> {
    * position, so `since` applies only while the client has no last event id yet.
    */
   since?: string;
+  /**
+   * A filter over event data (docs/protocol.md section 2), applied by the hub:
+   * `"data.session_id = 'abc' and data.resolved = false"`. A change event
+   * (`data` and `old_data`) whose row leaves the filter arrives with
+   * `removed: true`, and a delete matches on its old row. The hub filters per
+   * connection and pattern, so subscriptions of one client that hold the same
+   * pattern with different filters (or one without) share it unfiltered: each
+   * then receives every event of that pattern (`@herald/react` filters again
+   * locally, so its views stay exact). A filter the hub refuses fails this
+   * subscription (`onError`, `invalid_filter`) over WebSocket, and the stream
+   * over SSE, which carries one filter for all its topics.
+   */
+  filter?: string;
 }
 
 /** Events of {@link HeraldClient.on}. */

@@ -99,7 +99,8 @@ export class FakeTransports {
       const connection = new FakeConnection(kind, request, handlers);
       this.attempts.push(connection);
       return {
-        send: (message) => void connection.sent.push(message as Record<string, unknown>),
+        // As the hub would read it: JSON, without undefined fields.
+        send: (message) => void connection.sent.push(JSON.parse(JSON.stringify(message)) as Record<string, unknown>),
         close: () => {
           connection.closed = true;
         },

@@ -8,3 +8,4 @@ export * from './codec.js';
 export * from './filter.js';
 export * from './sse-parser.js';
 export * from './hub-message.js';
+export * from './change-filter.js';

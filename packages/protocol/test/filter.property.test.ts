@@ -56,7 +56,7 @@ function referenceEvaluate(filter: readonly Comparison[], data: unknown): boolea
   });
 }
 
-const KEYWORDS = new Set(['and', 'in', 'true', 'false', 'null']);
+const KEYWORDS = new Set(['and', 'or', 'not', 'in', 'true', 'false', 'null']);
 const NAME_POOL = ['a', 'b', 'n', '_x', 'A1', 'status', '__proto__', 'constructor', 'toString', 'and_', 'inx', 'nullable'];
 const nameArb = fc.oneof(
   fc.constantFrom(...NAME_POOL),
@@ -119,6 +119,56 @@ function printArb(filter: readonly Comparison[]): fc.Arbitrary<string> {
 
 const printedArb = filterArb.chain((filter) => fc.tuple(fc.constant(filter), printArb(filter)));
 
+/** A filter with `or`, `not` and parentheses, as a tree over comparisons. */
+type Tree = { kind: 'leaf'; comparison: Comparison } | { kind: 'and' | 'or'; parts: Tree[] } | { kind: 'not'; inner: Tree };
+
+/** [spec] `and`: every part holds; `or`: some part holds; `not`: the inner one does not. */
+function referenceTree(tree: Tree, data: unknown): boolean {
+  if (tree.kind === 'leaf') return referenceEvaluate([tree.comparison], data);
+  if (tree.kind === 'not') return !referenceTree(tree.inner, data);
+  return tree.kind === 'and' ? tree.parts.every((part) => referenceTree(part, data)) : tree.parts.some((part) => referenceTree(part, data));
+}
+
+function leaves(tree: Tree): number {
+  if (tree.kind === 'leaf') return 1;
+  if (tree.kind === 'not') return leaves(tree.inner);
+  return tree.parts.reduce((sum, part) => sum + leaves(part), 0);
+}
+
+const treeArb: fc.Arbitrary<Tree> = fc
+  .letrec<{ tree: Tree }>((tie) => ({
+    tree: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      comparisonArb.map((comparison): Tree => ({ kind: 'leaf', comparison })),
+      fc.record({ kind: fc.constantFrom('and' as const, 'or' as const), parts: fc.array(tie('tree'), { minLength: 2, maxLength: 3 }) }),
+      tie('tree').map((inner): Tree => ({ kind: 'not', inner })),
+    ),
+  }))
+  .tree.filter((tree) => leaves(tree) <= 20);
+
+/**
+ * Prints a tree with random spacing and, where precedence does not need them,
+ * random extra parentheses: `not` binds tightest, then `and`, then `or`, so an
+ * `or` inside an `and` and anything compound under a `not` must be wrapped.
+ */
+function printTree(tree: Tree): fc.Arbitrary<string> {
+  const wrapMaybe = (text: fc.Arbitrary<string>, needed: boolean): fc.Arbitrary<string> =>
+    fc.tuple(text, fc.boolean(), ws0, ws0).map(([inner, extra, a, b]) => (needed || extra ? `(${a}${inner}${b})` : inner));
+  if (tree.kind === 'leaf') return printArb([tree.comparison]);
+  if (tree.kind === 'not') {
+    const inner = wrapMaybe(printTree(tree.inner), tree.inner.kind === 'and' || tree.inner.kind === 'or');
+    // `not` and a following name need a space between them; before `(` none is needed.
+    return fc.tuple(ws0, inner, ws1).map(([lead, text, gap]) => `${lead}not${text.trimStart().startsWith('(') ? '' : gap}${text}`);
+  }
+  const parts = tree.parts.map((part) => wrapMaybe(printTree(part), tree.kind === 'and' && part.kind === 'or'));
+  const joiners = tree.parts.slice(1).map(() => fc.tuple(ws1, ws1).map(([a, b]) => `${a}${tree.kind}${b}`));
+  return fc
+    .tuple(fc.tuple(...parts), fc.tuple(...joiners))
+    .map(([texts, words]) => texts.map((text, i) => (i === 0 ? text : `${words[i - 1]}${text}`)).join(''));
+}
+
+const printedTreeArb = treeArb.chain((tree) => fc.tuple(fc.constant(tree), printTree(tree)));
+
 /** Event data as the hub gets it: JSON, with keys and scalars that filters often name. */
 const scalarArb = fc.oneof(
   fc.constantFrom<Scalar>(0, -0, 1, -1, 2.5, 10, 1000, 'a', 'b', '', "it's", true, false, null),
@@ -161,6 +211,27 @@ describe('filter properties', () => {
     );
   });
 
+  it('a printed filter with or, not and parentheses evaluates like the reference evaluator', () => {
+    checkProperty(
+      fc.property(printedTreeArb, fc.array(anyDataArb, { minLength: 1, maxLength: 6 }), ([tree, text], samples) => {
+        fc.pre(text.length <= MAX_FILTER_LENGTH);
+        const predicate = parseFilter(text);
+        for (const data of samples) assert.equal(predicate(data), referenceTree(tree, data), `${JSON.stringify(text)} on ${JSON.stringify(data)}`);
+      }),
+      600,
+    );
+  });
+
+  it('a filter and its negation never agree', () => {
+    checkProperty(
+      fc.property(printedTreeArb, anyDataArb, ([, text], data) => {
+        fc.pre(text.length + 6 <= MAX_FILTER_LENGTH);
+        assert.notEqual(parseFilter(`not (${text})`)(data), parseFilter(text)(data));
+      }),
+      300,
+    );
+  });
+
   it('more than 20 comparisons, or more than 1,024 characters, are refused with invalid_filter', () => {
     checkProperty(
       fc.property(fc.integer({ min: 21, max: 30 }), fc.integer({ min: MAX_FILTER_LENGTH + 1, max: MAX_FILTER_LENGTH + 50 }), (clauses, length) => {
@@ -175,6 +246,16 @@ describe('filter properties', () => {
   });
 
   it('uppercase keywords are refused', () => {
+    checkProperty(
+      fc.property(printedTreeArb, fc.constantFrom('OR', 'Or', 'NOT', 'Not', 'AND'), ([, text], keyword) => {
+        const word = keyword.toLowerCase();
+        const pattern = new RegExp(`(^|[\\s(])${word}([\\s(])`);
+        fc.pre(pattern.test(text) && text.length <= MAX_FILTER_LENGTH);
+        const shouted = text.replace(pattern, `$1${keyword}$2`);
+        assert.equal(parseOrRefusal(shouted), undefined, shouted);
+      }),
+      200,
+    );
     checkProperty(
       fc.property(printedArb, fc.constantFrom('AND', 'And', 'aNd'), ([filter, text], keyword) => {
         fc.pre(filter.length > 1 && text.length <= MAX_FILTER_LENGTH);
@@ -198,7 +279,10 @@ describe('filter properties', () => {
     const inputArb = fc.oneof(
       mutatedArb,
       fc.string({ maxLength: 40 }),
-      fc.string({ unit: fc.constantFrom('a', ' ', '=', "'", '(', ')', ',', 'in', 'and', '1', '.', 'e', '-', 'null', '<', '>', '!'), maxLength: 20 }),
+      fc.string({
+        unit: fc.constantFrom('a', ' ', '=', "'", '(', ')', ',', 'in', 'and', 'or', 'not', '1', '.', 'e', '-', 'null', '<', '>', '!'),
+        maxLength: 20,
+      }),
       fc.stringMatching(/^[a-z]{1,3} ?(=|<=|>=|!=|<|>) ?-?[0-9]{1,400}(\.[0-9]{0,3})?(e[0-9]{1,4})?$/),
       fc.anything().filter((value) => typeof value !== 'string'),
     );

@@ -81,6 +81,36 @@ const ROWS: readonly Row[] = [
   ["session_id = 'abc' and resolved = false and count >= 3 and level in ('warn') and meta.zone = 'south'", SESSION, false],
   ["session_id='abc'and resolved=false", SESSION, true],
   ["   session_id   =   'abc'   ", SESSION, true],
+  // or, not and parentheses: not binds tightest, then and, then or
+  ["session_id = 'abd' or resolved = false", SESSION, true],
+  ["session_id = 'abd' or resolved = true", SESSION, false],
+  ["session_id = 'abc' or missing = 1", SESSION, true],
+  ['not resolved = true', SESSION, true],
+  ['not resolved = false', SESSION, false],
+  ['not not resolved = false', SESSION, true],
+  ['not missing = null', SESSION, false],
+  ["not level in ('info', 'error')", SESSION, true],
+  ['(count = 3)', SESSION, true],
+  ['((count = 3))', SESSION, true],
+  ['count = 4 or count = 3 and resolved = true', SESSION, false],
+  ['count = 3 or count = 4 and resolved = true', SESSION, true],
+  ['(count = 3 or count = 4) and resolved = true', SESSION, false],
+  ['count = 4 and resolved = true or count = 3', SESSION, true],
+  ['count = 4 and (resolved = true or count = 3)', SESSION, false],
+  ['not count = 4 and resolved = false', SESSION, true],
+  ['not (count = 3 and resolved = false)', SESSION, false],
+  ['not (count = 4 or resolved = true)', SESSION, true],
+  ["(session_id = 'x' or session_id = 'abc')and(resolved = false)", SESSION, true],
+  ['not(count = 4)', SESSION, true],
+  [`${'('.repeat(32)}count = 3${')'.repeat(32)}`, SESSION, true],
+  // fields named or and not, as before those words were keywords
+  ['or = 1', { or: 1 }, true],
+  ['not = 1', { not: 1 }, true],
+  ['not != 1', { not: 1 }, false],
+  ['not in (1, 2)', { not: 2 }, true],
+  ['not not = 1', { not: 2 }, true],
+  ['or = 1 or not = 2', { not: 2 }, true],
+  ['a.or = 1 and a.not = 2', { a: { or: 1, not: 2 } }, true],
   // dotted paths
   ["meta.zone = 'north'", SESSION, true],
   ['meta.depth.n = 7', SESSION, true],
@@ -156,8 +186,23 @@ const BAD: ReadonlyArray<readonly [string, unknown]> = [
   ['leading and', "and session_id = 'abc'"],
   ['double and', 'a = 1 and and b = 2'],
   ['and in capitals', 'a = 1 AND b = 2'],
-  ['or', 'a = 1 or b = 2'],
-  ['not', 'not a = 1'],
+  ['dangling or', 'a = 1 or'],
+  ['leading or', 'or a = 1'],
+  ['double or', 'a = 1 or or b = 2 or'],
+  ['or in capitals', 'a = 1 OR b = 2'],
+  ['not in capitals', 'NOT a = 1'],
+  ['not alone', 'not'],
+  ['not before and', 'not and a = 1'],
+  ['not after a comparison', 'a = 1 not b = 2'],
+  ['empty parentheses', '()'],
+  ['unclosed parenthesis', '(a = 1'],
+  ['unopened parenthesis', 'a = 1)'],
+  ['parentheses around a field', '(a) = 1'],
+  ['parentheses around a value', 'a = (1)'],
+  ['parenthesis before an operator', 'a (= 1)'],
+  ['over 32 levels of parentheses', `${'('.repeat(33)}a = 1${')'.repeat(33)}`],
+  ['over 32 nots', `${'not '.repeat(33)}a = 1`],
+  ['over 20 clauses through or', Array.from({ length: 21 }, (_, i) => `f${i} = ${i}`).join(' or ')],
   ['two comparisons without and', 'a = 1 b = 2'],
   ['unterminated string', "session_id = 'abc"],
   ['unterminated after escape', "session_id = 'it''s"],
@@ -183,7 +228,6 @@ const BAD: ReadonlyArray<readonly [string, unknown]> = [
   ['in with a name', 'a in (b)'],
   ['in with no separator', 'a in (1 2)'],
   ['in without a field', 'in (1)'],
-  ['parentheses around a clause', '(a = 1)'],
   ['path with an empty segment', 'a..b = 1'],
   ['path ending in a dot', 'a. = 1'],
   ['path starting with a dot', '.a = 1'],
@@ -222,7 +266,7 @@ function assertInvalid(text: unknown, label: string): void {
 }
 
 describe('parseFilter', () => {
-  it('evaluates every operator, in, and, paths, literals and missing fields as documented', () => {
+  it('evaluates every operator, in, and, or, not, parentheses, paths, literals and missing fields as documented', () => {
     for (const [text, data, expected] of ROWS) {
       let filter;
       try {
@@ -250,6 +294,7 @@ describe('parseFilter', () => {
     assert.equal(parseFilter(padded)({ a: 'x'.repeat(MAX_FILTER_LENGTH - 6) }), true);
     assert.equal(parseFilter(padded)({ a: 'x' }), false);
     const twenty = Array.from({ length: 20 }, (_, i) => `f${i} = ${i}`).join(' and ');
+    assert.equal(parseFilter(Array.from({ length: 20 }, (_, i) => `f${i} = ${i}`).join(' or '))({ f19: 19 }), true);
     const data = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`f${i}`, i]));
     assert.equal(parseFilter(twenty)(data), true);
     assert.equal(parseFilter(twenty)({ ...data, f19: 0 }), false);

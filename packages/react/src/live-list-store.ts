@@ -1,4 +1,6 @@
 import type { HeraldClient, HeraldEvent, ResetNotice } from '@herald/client';
+import { parseFilter } from '@herald/protocol';
+import { applyEvent, idOf, type ItemKey, type ListRules } from './list-changes.js';
 
 /** What `load` may return: the items, or the items and the id of the last event they reflect. */
 export type LoadResult<Item> = Item[] | { items: Item[]; lastEventId?: string };
@@ -7,15 +9,29 @@ export type LoadResult<Item> = Item[] | { items: Item[]; lastEventId?: string };
 export interface LiveListOptions<Item> {
   /** Topic pattern whose events change the list. */
   topic: string;
+  /**
+   * A filter over event data (docs/protocol.md section 2), sent to the hub and
+   * applied again here, so the list holds exactly the rows it accepts: a row
+   * that stops matching is removed, a delete matches on its old row. `load`
+   * should return the rows of the same view. A filter that does not parse puts
+   * the list in `error` (with an `invalid_filter` HeraldError) and subscribes to nothing.
+   */
+  filter?: string;
   /** Fetches the whole list (from your API). Called once the subscription is live, and again after a `reset` or `reload()`. */
   load: () => Promise<LoadResult<Item>>;
-  /** The key identifying an item, also read from `create`/`update`/`delete` event data. */
-  getKey: (item: Item) => string | number;
   /**
-   * Applies events whose type is not `create`, `update` or `delete`; returns the
-   * new list (or the same one). Default: such events are ignored.
+   * The key identifying an item, also read from the rows of change events and
+   * from `create`/`insert`/`update`/`delete` event data. Default: the item's `id`.
+   */
+  getKey?: (item: Item) => ItemKey;
+  /**
+   * Applies events that are neither change events nor of type `create`, `insert`,
+   * `update` or `delete`; returns the new list (or the same one). Default: such
+   * events are ignored.
    */
   apply?: (items: Item[], event: HeraldEvent<unknown>) => Item[];
+  /** New items go first (a newest-first list) rather than last. Default false. */
+  prepend?: boolean;
 }
 
 /**
@@ -44,12 +60,15 @@ export interface LiveListSnapshot<Item> {
  * An event published before the load read its data may be applied on top of data
  * that already reflects it, so `create` and `update` upsert and `delete` ignores
  * missing items: applying an event twice gives the same list. A `reset` (events may
- * have been missed) reloads.
+ * have been missed) reloads. How each event changes the list: {@link applyEvent}.
  */
 export class LiveListStore<Item> {
   #snapshot: LiveListSnapshot<Item> = { items: [], state: 'subscribing', error: undefined };
   readonly #listeners = new Set<() => void>();
   readonly #options: LiveListOptions<Item>;
+  readonly #rules: ListRules<Item>;
+  // Set when the filter does not parse: the store then never subscribes.
+  #invalid = false;
   #buffer: HeraldEvent[] | undefined;
   #loads = 0;
   #live = false;
@@ -57,12 +76,26 @@ export class LiveListStore<Item> {
 
   constructor(options: LiveListOptions<Item>) {
     this.#options = options;
+    const getKey = options.getKey ?? (idOf as (item: Item) => ItemKey);
+    this.#rules = { getKey, apply: options.apply, filter: undefined, prepend: options.prepend === true };
+    try {
+      if (options.filter !== undefined) this.#rules.filter = parseFilter(options.filter);
+    } catch (error) {
+      this.#invalid = true;
+      this.#snapshot = { items: [], state: 'error', error };
+    }
   }
 
   /** Starts following the topic on `client`; returns the function that stops. */
   start(client: Pick<HeraldClient, 'subscribe'>): () => void {
-    this.#stop = client.subscribe(this.#options.topic, {
+    // A filter that does not parse: nothing to follow (the snapshot says why).
+    if (this.#invalid) return () => undefined;
+    const { topic, filter } = this.#options;
+    this.#stop = client.subscribe(topic, {
+      ...(filter === undefined ? {} : { filter }),
       onEvent: (event) => this.#event(event),
+      // The hub refused the subscription (a filter it rejects, a topic not allowed).
+      onError: (error) => this.#set({ state: 'error', error }),
       onReset: (_notice: ResetNotice) => this.reload(),
       onSubscribed: () => {
         // Reconnects resume (or reset); only the first confirmation needs a load.
@@ -125,26 +158,11 @@ export class LiveListStore<Item> {
   }
 
   #apply(items: Item[], event: HeraldEvent): Item[] {
-    const { getKey, apply } = this.#options;
-    if (event.type !== 'create' && event.type !== 'update' && event.type !== 'delete') return apply === undefined ? items : apply(items, event);
-    const data = event.data as Item;
-    const key = getKey(data);
-    const index = items.findIndex((item) => getKey(item) === key);
-    if (event.type === 'delete') return index < 0 ? items : items.filter((_, i) => i !== index);
-    if (index < 0) return [...items, data];
-    const next = [...items];
-    const current = next[index];
-    // `update` may carry only the changed fields.
-    next[index] = event.type === 'update' && isObject(current) && isObject(data) ? ({ ...current, ...data } as Item) : data;
-    return next;
+    return applyEvent(items, event, this.#rules);
   }
 
   #set(patch: Partial<LiveListSnapshot<Item>>): void {
     this.#snapshot = { ...this.#snapshot, ...patch };
     for (const listener of [...this.#listeners]) listener();
   }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

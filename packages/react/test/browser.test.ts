@@ -62,12 +62,12 @@ const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javas
  * The app's server: the built page, a JSON API (`/api/todos`) and the hub embedded
  * under `/hub`, all on one origin, as an app would deploy it.
  */
-async function appServer(dir: string, hub: Hub, todos: Todo[]): Promise<{ server: Server; port: number }> {
+async function appServer(dir: string, hub: Hub, todos: Todo[], alerts: unknown[] = []): Promise<{ server: Server; port: number }> {
   const server = createServer((req, res) => {
     if (hub.handleRequest(req, res)) return;
     const path = new URL(req.url ?? '/', 'http://app').pathname;
-    if (path === '/api/todos') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(todos));
+    if (path === '/api/todos' || path === '/api/alerts') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(path === '/api/todos' ? todos : alerts));
       return;
     }
     const file = normalize(join(dir, path === '/' ? 'index.html' : path));
@@ -145,6 +145,44 @@ describe('browser: React page in Chromium (real hub)', { skip }, () => {
       await page.screenshot({ path: join(SCREENSHOTS, 'browser-live-list.png') });
     } finally {
       await proxy.close();
+      await hub.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('useLiveList applies change events through a filter (rows leaving it, deletes on the old row) and bulk deletes', async () => {
+    const dist = join(work, 'dist-changes');
+    await buildApp(dist);
+    const hub = createHub({ logger: false, basePath: '/hub', heartbeatInterval: 1000, shutdownTimeout: 500, shutdownJitter: 10 });
+    const row = (id: number, session_id: string, resolved: boolean) => ({ id, session_id, resolved });
+    const { server, port } = await appServer(
+      dist,
+      hub,
+      [1, 2, 3].map((id) => ({ id, text: `loaded-${id}` })),
+      [row(1, 's1', false)],
+    );
+    try {
+      const change = (type: 'insert' | 'update' | 'delete', data: object | null, old: object | null) =>
+        hub.publish({ topic: 'alerts', type, data: { table: 'alerts', action: type.toUpperCase(), data, old_data: old, timestamp: new Date().toISOString() } });
+      const list = (selector: string): Promise<string[]> => page.locator(`${selector} li`).allInnerTexts();
+      await page.goto(`http://127.0.0.1:${port}/`);
+      await waitUntil(async () => (await page.locator('#list-state').innerText()) === 'ready' && (await list('#alerts')).length === 1, 'loaded', 15_000);
+      await change('insert', row(2, 's1', false), null);
+      await change('insert', row(3, 's1', true), null);
+      await change('insert', row(4, 's2', false), null);
+      await change('insert', row(5, 's1', false), null);
+      await waitUntil(async () => (await list('#alerts')).join() === 'alert-1,alert-2,alert-5', 'inserts through the filter');
+      await change('update', row(1, 's1', true), row(1, 's1', false));
+      await change('delete', null, row(2, 's1', false));
+      await change('update', row(4, 's1', false), row(4, 's2', false));
+      await hub.publish({ topic: 'todos', type: 'delete', data: [1, 3] });
+      await waitUntil(
+        async () => (await list('#alerts')).join() === 'alert-5,alert-4' && (await list('#items')).join() === 'loaded-2',
+        'alert 1 resolved (a removal), alert 2 deleted, alert 4 moved into the view; todos 1 and 3 bulk-deleted',
+      );
+      await page.screenshot({ path: join(SCREENSHOTS, 'browser-live-list-changes.png') });
+    } finally {
       await hub.close();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));

@@ -138,7 +138,7 @@ describe('subscription filters', () => {
     const running = await startHub();
     const ws = await WsSubscriber.open(running.url);
     try {
-      for (const bad of ['a = b', "session_id = 'abc", 'a = 1 or b = 2', `a = '${'x'.repeat(1100)}'`]) {
+      for (const bad of ['a = b', "session_id = 'abc", 'a = 1 or', `a = '${'x'.repeat(1100)}'`]) {
         const response = await fetch(`${running.url}/events?topic=alerts&filter=${encodeURIComponent(bad)}`);
         assert.equal(response.status, 400, bad);
         assert.equal(((await response.json()) as { error: { code: string } }).error.code, 'invalid_filter', bad);

@@ -31,11 +31,35 @@ function Todos() {
   );
 }
 
+interface Alert {
+  id: number;
+  session_id: string;
+  resolved: boolean;
+}
+
+// The people-counter view: open alerts of one session, fed by change events
+// (`herald pg triggers` shape), no getKey (the rows' id), a filter on the hub.
+function OpenAlerts() {
+  const { items } = useLiveList<Alert>({
+    topic: 'alerts',
+    filter: "data.session_id = 's1' and data.resolved = false",
+    load: () => fetch('/api/alerts').then((r) => r.json()),
+  });
+  return (
+    <ul id="alerts">
+      {items.map((alert) => (
+        <li key={alert.id}>alert-{alert.id}</li>
+      ))}
+    </ul>
+  );
+}
+
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
     {/* Fast retries so the test's outage ends quickly. */}
     <HeraldProvider url="/hub" options={{ backoff: { initial: 100, cap: 500 } }}>
       <Todos />
+      <OpenAlerts />
     </HeraldProvider>
   </StrictMode>,
 );

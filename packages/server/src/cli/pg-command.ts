@@ -79,7 +79,7 @@ export function registerPgCommands(program: Command): void {
     .command('triggers')
     .description('install (or --drop) a trigger per table that publishes every row change through the outbox')
     .option('--table <name[:key]>', 'table to capture, optionally with its key column; repeatable', collect)
-    .option('--key <column>', 'key column for every table: also publish to <table>/<key>')
+    .option('--key <column>', 'key column for every table: publish each change once, to <table>/<key> (subscribe to <table>/** for the whole table)')
     .option('--drop', 'remove the triggers instead')
     .option('--postgres <url>', 'database; env DATABASE_URL')
     .option('--print', 'print the SQL instead of running it')

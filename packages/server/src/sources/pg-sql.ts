@@ -134,7 +134,7 @@ export function quoteIdentifier(name: string): string {
 /** Settings of one captured table. */
 export interface CaptureTable {
   table: string;
-  /** Column whose value also names a per-row topic `<table>/<value>`. */
+  /** Column whose value names the topic of each change instead: `<table>/<value>`. */
   key?: string;
 }
 
@@ -152,8 +152,8 @@ function resolveTable(table: string): string {
 }
 
 /**
- * A trigger per table that turns each row change into outbox events: topic
- * `<table>` (and `<table>/<key>` with a key column), type insert/update/delete,
+ * A trigger per table that turns each row change into one outbox event: topic
+ * `<table>`, or `<table>/<key>` with a key column, type insert/update/delete,
  * data `{table, action, data, old_data, timestamp}`. Going through the outbox
  * rather than NOTIFY means changes made while no hub listens are kept, commit
  * order is preserved, and rows of any size arrive whole. The function lives in the
@@ -164,14 +164,21 @@ export function captureInstallSql(tables: readonly CaptureTable[]): string {
     .map(({ table, key }) => {
       assertIdentifier(table, 'table');
       if (key !== undefined) assertIdentifier(key, 'key column');
-      const perKey =
+      // With a key column each change is published once, to `<table>/<key>`, so a
+      // table subscriber (`<table>/**`, which matches `<table>` too) and a row
+      // subscriber (`<table>/<key>`) both get it exactly once. A key that is not
+      // one plain topic segment (a '/' or a space in it) names no row topic: that
+      // change goes to `<table>`.
+      const publish =
         key === undefined
-          ? ''
+          ? `
+  PERFORM %1$I.herald_publish(TG_TABLE_NAME::text, lower(TG_OP), payload);`
           : `
   row_key := coalesce(to_jsonb(NEW), to_jsonb(OLD)) ->> '${key}';
-  -- Only plain topic segments: a key with '/' or spaces would not name one row.
   IF row_key ~ '^[A-Za-z0-9._~:@=+-]+$' AND row_key NOT IN ('.', '..') THEN
     PERFORM %1$I.herald_publish(TG_TABLE_NAME || '/' || row_key, lower(TG_OP), payload);
+  ELSE
+    PERFORM %1$I.herald_publish(TG_TABLE_NAME::text, lower(TG_OP), payload);
   END IF;`;
       return `
 -- Change capture of ${table}, through the outbox of the first schema of the search path.
@@ -196,8 +203,7 @@ BEGIN
     'action', TG_OP,
     'data', CASE WHEN TG_OP = 'DELETE' THEN NULL ELSE to_jsonb(NEW) END,
     'old_data', CASE WHEN TG_OP = 'INSERT' THEN NULL ELSE to_jsonb(OLD) END,
-    'timestamp', to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'));
-  PERFORM %1$I.herald_publish(TG_TABLE_NAME::text, lower(TG_OP), payload);${perKey}
+    'timestamp', to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'));${publish}
   RETURN NULL;
 END
 $fn$;

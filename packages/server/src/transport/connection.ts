@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { ERRORS, matchTopic, type ControlMessage, type ErrorCode, type ErrorMessage, type EventFilter } from '@herald/protocol';
+import { ERRORS, judgeEvent, matchTopic, type ControlMessage, type ErrorCode, type ErrorMessage, type EventFilter } from '@herald/protocol';
 import type { Principal } from '../auth/access.js';
 import type { LogEvent } from '../encoding/log-event.js';
+import { removalOf } from '../encoding/removal.js';
 import type { FrameSink } from './writer.js';
 
 /** Transport of a subscriber connection. */
@@ -160,34 +161,49 @@ export abstract class Connection {
 
   /**
    * Whether the event reaches this connection through one of `patterns` (default:
-   * all it holds) whose filter, if any, accepts the event's data. The same test
-   * serves live and replayed events, so both are filtered alike.
+   * all it holds), as published or as a removal. The same test serves live and
+   * replayed events, so both are filtered alike.
    */
   accepts(event: LogEvent, patterns: Iterable<string> = this.topics): boolean {
+    return this.#form(event, patterns) !== undefined;
+  }
+
+  /**
+   * What the connection writes for `event`: the event itself when some matching
+   * pattern has no filter or a filter that delivers it (`judgeEvent`), else its
+   * shared removal form when some filter says the row left the view, else nothing.
+   */
+  #form(event: LogEvent, patterns: Iterable<string> = this.topics): LogEvent | undefined {
+    let removal = false;
     for (const pattern of patterns) {
       if (!matchTopic(pattern, event.topic)) continue;
       const filter = this.filters.get(pattern);
-      if (filter === undefined || filter(event.envelope.data)) return true;
+      if (filter === undefined) return event;
+      const verdict = judgeEvent(filter, event.envelope.data);
+      if (verdict === 'deliver') return event;
+      if (verdict === 'remove') removal = true;
     }
-    return false;
+    return removal ? removalOf(event) : undefined;
   }
 
   /** Offers a live event (already known to match). */
   deliver(event: LogEvent): void {
     if (this.#closed) return;
     // Unfiltered connections (the common case) skip this entirely.
-    if (this.filters.size > 0 && !this.accepts(event)) return;
+    const form = this.filters.size > 0 ? this.#form(event) : event;
+    if (form === undefined) return;
     if (this.#floor !== undefined) {
       if (event.position <= this.#floor) return;
       this.#floor = undefined;
     }
     if (this.#replays > 0) {
+      // Held as published: `endReplay` offers it again, judged against the filters then.
       this.#pending.push(event);
       this.#pendingBytes += event.size;
       if (this.#pendingBytes + this.bufferedBytes() > this.context.maxQueueBytes) this.dropAsSlow();
       return;
     }
-    this.#sink.event(event);
+    this.#sink.event(form);
     this.context.countDeliveries(1);
     // Judge the connection after the tick's writes have been offered to the kernel
     // (sockets stay corked until then): a batch larger than the limit is not a slow reader.
@@ -218,7 +234,8 @@ export abstract class Connection {
 
   /**
    * Writes replayed events in order, pausing while the socket is backed up. Events
-   * the filter rejects are skipped. Stops early when the connection closes, which
+   * `accept` rejects are skipped; the rest are written in the form live delivery
+   * would give them (a removal where a filter says so). Stops early when the connection closes, which
    * includes being dropped by `heartbeat` for making no progress.
    */
   async replay(events: readonly LogEvent[], accept: (event: LogEvent) => boolean): Promise<void> {
@@ -226,7 +243,7 @@ export abstract class Connection {
     for (const event of events) {
       if (this.#closed) break;
       if (!accept(event)) continue;
-      this.#sink.event(event);
+      this.#sink.event(this.filters.size > 0 ? (this.#form(event) ?? event) : event);
       written++;
       this.#replayed++;
       if (this.bufferedBytes() > REPLAY_HIGH_WATER_BYTES) {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, it } from 'node:test';
 import { captureInstallSql, OUTBOX_INSTALL_SQL } from '../../src/index.js';
-import { assertNoDuplicates, closeSubscribers, ids, sseOpen, waitForId, type Message } from '../helpers/clients.js';
+import { assertNoDuplicates, closeSubscribers, ids, sseOpen, waitForId, WsSubscriber, type Message } from '../helpers/clients.js';
 import { metric } from '../helpers/hub.js';
 import { inSchema, outboxPublish, postgresSkipReason, schemaObjects, startRelayHub } from '../helpers/postgres.js';
 import { runHerald, startNode, stopNode } from '../helpers/serve.js';
@@ -51,9 +51,9 @@ describe('Postgres change capture and outbox', { skip }, () => {
 
       const { running } = await startRelayHub(s.url);
       try {
-        const sse = await sseOpen(running.url, ['sessions', 'sessions/*']);
+        const sse = await sseOpen(running.url, ['sessions/**']);
         await s.query(`INSERT INTO sessions (id, session_id) VALUES ('s-1', 'abc')`);
-        await sse.inbox.waitForEvents(2);
+        await sse.inbox.waitForEvents(1);
 
         const dropped = await runHerald(['pg', 'triggers', '--table', 'sessions', '--drop', '--postgres', s.url]);
         assert.equal(dropped.code, 0, dropped.stderr);
@@ -69,7 +69,6 @@ describe('Postgres change capture and outbox', { skip }, () => {
         assert.deepEqual(
           sse.inbox.events.map((e) => [e['topic'], e['type'], e['data']?.data?.id ?? null]),
           [
-            ['sessions', 'insert', 's-1'],
             ['sessions/s-1', 'insert', 's-1'],
             ['sessions', 'marker', null],
           ],
@@ -86,7 +85,7 @@ describe('Postgres change capture and outbox', { skip }, () => {
   });
 
   it(
-    'INSERT, UPDATE and DELETE reach an SSE subscriber with the documented payload, per table and per key; a 20 KB row arrives whole',
+    'INSERT, UPDATE and DELETE reach table and row subscribers once each with the documented payload; a 20 KB row arrives whole',
     { timeout: 60_000 },
     async () => {
       await inSchema(async (s) => {
@@ -95,7 +94,11 @@ describe('Postgres change capture and outbox', { skip }, () => {
         assert.equal(installed.code, 0, installed.stderr);
         const { running } = await startRelayHub(s.url);
         try {
-          const sse = await sseOpen(running.url, ['sessions', 'sessions/*']);
+          // With --key each change is published once, to sessions/<id>: the table's
+          // subscribers (sessions/**, sessions/*) and the row's (sessions/s-1) get it exactly once.
+          const sse = await sseOpen(running.url, ['sessions/**']);
+          const ws = await WsSubscriber.open(running.url, '?topic=sessions/*&topic=sessions');
+          const row1 = await sseOpen(running.url, ['sessions/s-1']);
           const before = Date.now();
           await s.query(`INSERT INTO sessions (id, session_id, resolved, note) VALUES ('s-1', 'abc', false, 'hello')`);
           await s.query(`UPDATE sessions SET resolved = true, note = 'done' WHERE id = 's-1'`);
@@ -105,24 +108,32 @@ describe('Postgres change capture and outbox', { skip }, () => {
           const big = Array.from(randomBytes(20_000), (byte) => [...alphabet][byte % [...alphabet].length]).join('');
           assert.ok(Buffer.byteLength(big) > 20_000);
           await s.query(`INSERT INTO sessions (id, session_id, note) VALUES ('s-2', 'big', $1)`, [big]);
-          // A key that is not one topic segment: only the table event.
+          // A key that is not one topic segment: the change goes to the table's topic.
           await s.query(`INSERT INTO sessions (id, session_id) VALUES ('x/y', 'slash')`);
-          const events = await sse.inbox.waitForEvents(9, 10000);
+          const events = await sse.inbox.waitForEvents(5, 10000);
           const after = Date.now();
           assert.deepEqual(
             events.map((e) => [e['topic'], e['type']]),
             [
-              ['sessions', 'insert'],
               ['sessions/s-1', 'insert'],
-              ['sessions', 'update'],
               ['sessions/s-1', 'update'],
-              ['sessions', 'delete'],
               ['sessions/s-1', 'delete'],
-              ['sessions', 'insert'],
               ['sessions/s-2', 'insert'],
               ['sessions', 'insert'],
             ],
           );
+          const marker = await outboxPublish(s, 'sessions', 'marker', null);
+          await waitForId(sse.inbox, marker);
+          await waitForId(ws.inbox, marker);
+          assert.deepEqual(ids(ws.inbox.events), ids(sse.inbox.events), 'sessions/* and sessions together: each change once');
+          assert.deepEqual(
+            row1.inbox.events.map((e) => e['type']),
+            ['insert', 'update', 'delete'],
+            'the row subscriber gets its row, once each',
+          );
+          assertNoDuplicates(ids(sse.inbox.events), 'the table subscriber');
+          ws.close();
+          row1.close();
           for (const event of events) {
             assert.match(event['id'], /^outbox-\d+$/);
             assert.deepEqual(Object.keys(event['data']).sort(), ['action', 'data', 'old_data', 'table', 'timestamp']);
@@ -131,7 +142,7 @@ describe('Postgres change capture and outbox', { skip }, () => {
             const at = Date.parse(event['data'].timestamp);
             assert.ok(at >= before - 60_000 && at <= after + 60_000, `timestamp ${event['data'].timestamp} is the time of the change`);
           }
-          const [insert, insertKey, update, updateKey, del, delKey, bigInsert, bigKey, slash] = events as Message[];
+          const [insert, update, del, bigInsert, slash] = events as Message[];
           const row = { id: 's-1', session_id: 'abc', resolved: false, note: 'hello' };
           const changed = { ...row, resolved: true, note: 'done' };
           assert.equal(insert!['data'].action, 'INSERT');
@@ -143,17 +154,8 @@ describe('Postgres change capture and outbox', { skip }, () => {
           assert.equal(del!['data'].action, 'DELETE');
           assert.equal(del!['data'].data, null);
           assert.deepEqual(del!['data'].old_data, changed);
-          for (const [table, key] of [
-            [insert, insertKey],
-            [update, updateKey],
-            [del, delKey],
-            [bigInsert, bigKey],
-          ]) {
-            assert.deepEqual(key!['data'], table!['data'], 'the per-key event carries the same payload');
-          }
           assert.equal(bigInsert!['data'].data.note.length, big.length);
           assert.ok(bigInsert!['data'].data.note === big, 'the 20 KB value arrives whole');
-          assert.equal(bigKey!['data'].data.note, big);
           assert.deepEqual(slash!['data'].data, { id: 'x/y', session_id: 'slash', resolved: false, note: null });
           assertNoDuplicates(ids(events), 'change capture');
           sse.close();
@@ -193,40 +195,68 @@ describe('Postgres change capture and outbox', { skip }, () => {
     });
   });
 
-  it('filters apply alike to live and replayed change-capture events', { timeout: 60_000 }, async () => {
-    await inSchema(async (s) => {
-      await s.query(SESSIONS_DDL);
-      await s.query(OUTBOX_INSTALL_SQL + captureInstallSql([{ table: 'sessions' }]));
-      const { running } = await startRelayHub(s.url);
-      try {
-        const filter = "data.session_id = 'abc' and data.resolved = false";
-        const all = await sseOpen(running.url, ['sessions']);
-        const start = await outboxPublish(s, 'sessions', 'start', null);
-        await waitForId(all.inbox, start);
-        const live = await sseOpen(running.url, ['sessions'], { query: { filter } });
-        await s.query(`INSERT INTO sessions (id, session_id, resolved) VALUES ('a1', 'abc', false), ('a2', 'abc', true), ('b1', 'xyz', false)`);
-        await s.query(`UPDATE sessions SET resolved = true WHERE id = 'a1'`);
-        await s.query(`UPDATE sessions SET resolved = false WHERE id = 'a2'`);
-        await s.query(`UPDATE sessions SET session_id = 'abc' WHERE id = 'b1'`);
-        await s.query(`DELETE FROM sessions WHERE id = 'a2'`);
-        await s.query(`INSERT INTO sessions (id, session_id) VALUES ('a3', 'abc')`);
-        const end = await outboxPublish(s, 'sessions', 'end', null);
-        await waitForId(all.inbox, end);
-        const mix = all.inbox.events.slice(1, -1);
-        const expected = ids(mix.filter((e) => e['data']?.data?.session_id === 'abc' && e['data']?.data?.resolved === false));
-        assert.equal(mix.length, 8);
-        assert.equal(expected.length, 4, 'the a1 insert, a2 and b1 updates and a3 insert match');
-        await waitForId(live.inbox, expected.at(-1)!);
-        const replay = await sseOpen(running.url, ['sessions'], { lastEventId: start, query: { filter } });
-        await waitForId(replay.inbox, expected.at(-1)!);
-        await waitForId(replay.inbox, await outboxPublish(s, 'sessions', 'x', { data: { session_id: 'abc', resolved: false } }));
-        await waitForId(live.inbox, replay.inbox.events.at(-1)!['id']);
-        assert.deepEqual(ids(live.inbox.events).slice(0, -1), expected, 'live events filtered');
-        assert.deepEqual(ids(replay.inbox.events).slice(0, -1), expected, 'replayed events filtered the same way');
-        for (const sub of [all, live, replay]) sub.close();
-      } finally {
-        await running.close();
-      }
-    });
-  });
+  it(
+    'filters apply alike to live and replayed change-capture events: deletes match on the old row, rows leaving the view arrive as removals',
+    { timeout: 60_000 },
+    async () => {
+      await inSchema(async (s) => {
+        await s.query(SESSIONS_DDL);
+        await s.query(OUTBOX_INSTALL_SQL + captureInstallSql([{ table: 'sessions' }]));
+        const { running } = await startRelayHub(s.url);
+        try {
+          const filter = "data.session_id = 'abc' and data.resolved = false";
+          const all = await sseOpen(running.url, ['sessions']);
+          const start = await outboxPublish(s, 'sessions', 'start', null);
+          await waitForId(all.inbox, start);
+          const live = await sseOpen(running.url, ['sessions'], { query: { filter } });
+          const liveWs = await WsSubscriber.open(running.url, `?topic=sessions&filter=${encodeURIComponent(filter)}`);
+          await s.query(`INSERT INTO sessions (id, session_id, resolved) VALUES ('a1', 'abc', false), ('a2', 'abc', true), ('b1', 'xyz', false)`);
+          await s.query(`UPDATE sessions SET resolved = true WHERE id = 'a1'`);
+          await s.query(`UPDATE sessions SET resolved = false WHERE id = 'a2'`);
+          await s.query(`UPDATE sessions SET session_id = 'abc' WHERE id = 'b1'`);
+          await s.query(`DELETE FROM sessions WHERE id = 'a2'`);
+          await s.query(`DELETE FROM sessions WHERE id = 'a1'`);
+          await s.query(`INSERT INTO sessions (id, session_id) VALUES ('a3', 'abc')`);
+          const end = await outboxPublish(s, 'sessions', 'end', null);
+          await waitForId(all.inbox, end);
+          const mix = all.inbox.events.slice(1, -1);
+          assert.equal(mix.length, 9);
+          const inView = (r: Message | null): boolean => r?.['session_id'] === 'abc' && r?.['resolved'] === false;
+          // [id, removed]: the new row in the view, or else the old row in it (a delete as is, any other change as a removal).
+          const expected = mix.flatMap((e): Array<[string, boolean]> => {
+            if (inView(e['data'].data)) return [[e['id'], false]];
+            if (inView(e['data'].old_data)) return [[e['id'], e['data'].data !== null]];
+            return [];
+          });
+          assert.deepEqual(
+            expected.map(([id, removed]) => [mix.find((e) => e['id'] === id)!['type'], removed]),
+            [
+              ['insert', false],
+              ['update', true],
+              ['update', false],
+              ['update', false],
+              ['delete', false],
+              ['insert', false],
+            ],
+            'a1 insert, a1 leaving (removal), a2 and b1 entering, a2 deleted, a3 insert; the a1 delete is no longer in the view',
+          );
+          const seen = (events: readonly Message[]): Array<[string, boolean]> => events.map((e) => [e['id'], e['removed'] === true]);
+          await waitForId(live.inbox, expected.at(-1)![0]);
+          await waitForId(liveWs.inbox, expected.at(-1)![0]);
+          const replay = await sseOpen(running.url, ['sessions'], { lastEventId: start, query: { filter } });
+          const replayWs = await WsSubscriber.open(running.url, `?topic=sessions&since=${start}&filter=${encodeURIComponent(filter)}`);
+          await waitForId(replay.inbox, expected.at(-1)![0]);
+          await waitForId(replayWs.inbox, expected.at(-1)![0]);
+          const marker = await outboxPublish(s, 'sessions', 'x', { data: { session_id: 'abc', resolved: false } });
+          for (const sub of [live, liveWs, replay, replayWs]) {
+            await waitForId(sub.inbox, marker);
+            assert.deepEqual(seen(sub.inbox.events).slice(0, -1), expected, 'live and replayed, SSE and WebSocket, alike');
+          }
+          for (const sub of [all, live, liveWs, replay, replayWs]) sub.close();
+        } finally {
+          await running.close();
+        }
+      });
+    },
+  );
 });

@@ -90,14 +90,14 @@ describe("Postgres SQL whatever the writer's search_path", { skip }, () => {
       await app.query(`SELECT ${a.schema}.herald_publish('orders', 'created', '{"n": 1}'::jsonb)`);
       await app.query('COMMIT');
 
-      const events = await sse.inbox.waitForEvents(3, 10_000);
+      // With a key the change is published once, to t/r1.
+      const events = await sse.inbox.waitForEvents(2, 10_000);
       assert.deepEqual(summary(events), [
-        ['t', 'insert'],
         ['t/r1', 'insert'],
         ['orders', 'created'],
       ]);
       assert.deepEqual(events[0]!['data'].data, { id: 'r1', v: 1 });
-      assert.deepEqual(events[2]!['data'], { n: 1 });
+      assert.deepEqual(events[1]!['data'], { n: 1 });
     },
   );
 
