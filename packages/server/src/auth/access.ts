@@ -120,6 +120,11 @@ export class Access {
         : undefined;
   }
 
+  /** Where the request's credential comes from, without verifying it (undefined without one). */
+  credentialSource(req: IncomingMessage, url: URL): CredentialSource | undefined {
+    return findCredential(req, url, this.#settings.tokenCookie)?.source;
+  }
+
   /** Identifies a request. Throws `unauthorized` or `token_expired` for a credential that does not verify. */
   async identify(req: IncomingMessage, url: URL, address: string): Promise<Principal> {
     const credential = findCredential(req, url, this.#settings.tokenCookie);
@@ -233,7 +238,7 @@ export class Access {
    * A cookie rides along on requests any page makes, so a request authenticated by
    * one must come from an allowed Origin (CSRF, cross-site WebSocket hijacking).
    */
-  cookieOriginAllowed(principal: Principal, origin: string | undefined, host: string | undefined): boolean {
+  cookieOriginAllowed(principal: Pick<Principal, 'source' | 'kind'>, origin: string | undefined, host: string | undefined): boolean {
     if (principal.source !== 'cookie' || principal.kind === 'open') return true;
     return origin !== undefined && this.originAllowed(origin, host);
   }
