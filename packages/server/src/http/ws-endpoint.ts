@@ -6,7 +6,7 @@ import type { Principal } from '../auth/access.js';
 import { clientAddress } from '../auth/credentials.js';
 import { WsConnection } from '../transport/ws.js';
 import type { HubHost, SubscriberRequest } from './host.js';
-import { readFilter, readPosition, readTopics } from './query.js';
+import { checkOpeningTopics, readFilter, readPosition, readTopics } from './query.js';
 import { answerOnRawSocket } from './respond.js';
 import { refuseMalformedHandshake } from './upgrade-check.js';
 import { handleMessage, rejectMessage, replyError } from './ws-messages.js';
@@ -52,10 +52,9 @@ export class WsEndpoint {
 
   async #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): Promise<void> {
     const host = this.#host;
-    const topics = readTopics(url, host.options.maxTopicsPerConnection, false);
+    const requested = readTopics(url, host.options.maxTopicsPerConnection, false);
     const since = readPosition(url.searchParams.get('since') || url.searchParams.get('lastEventId'), 'since');
-    if (since !== undefined && topics.length === 0) throw new HeraldError('invalid_request', 'since needs at least one ?topic= to resume');
-    const filter = readFilter(url, topics);
+    const filter = readFilter(url, requested);
     const address = clientAddress(req, host.options.trustProxy);
     const access = host.access;
     // A refusal for the credential or rights is kept until the other checks pass,
@@ -67,11 +66,18 @@ export class WsEndpoint {
       return undefined;
     });
     checkOrigin(access, req, principal ?? { kind: 'token', source: access.credentialSource(req, url) });
-    if (principal !== undefined && topics.length > 0) {
-      await access.checkSubscribe(principal, topics).catch((error: unknown) => {
+    // The URL's topics plus the server-chosen ones (token, authorization hook).
+    let topics: string[] = [];
+    if (principal !== undefined) {
+      topics = await access.connectTopics(principal, requested).catch((error: unknown) => {
         refusal = visibleRefusal(error);
         if (refusal === undefined) throw error;
+        return [];
       });
+      if (refusal === undefined) {
+        checkOpeningTopics(topics, host.options.maxTopicsPerConnection, false);
+        if (since !== undefined && topics.length === 0) throw new HeraldError('invalid_request', 'since needs at least one ?topic= to resume');
+      }
     }
     const admission = host.admit(address);
     if (admission !== undefined) throw admission;
@@ -82,7 +88,7 @@ export class WsEndpoint {
       this.#wss.handleUpgrade(req, socket, head, (ws) => closeRefused(ws, refused));
       return;
     }
-    this.#wss.handleUpgrade(req, socket, head, (ws) => open(host, ws, principal, address, { topics, since, filter }));
+    this.#wss.handleUpgrade(req, socket, head, (ws) => open(host, ws, principal, address, { topics, since, filter, filtered: requested }));
   }
 }
 

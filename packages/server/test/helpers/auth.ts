@@ -19,10 +19,11 @@ export const TRANSPORTS: readonly Transport[] = ['sse', 'ws'];
 /** Now, in JWT seconds. */
 export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 
-/** The `herald` claim: subscribe and publish patterns. */
+/** The `herald` claim: subscribe and publish patterns, and the topics its connections are subscribed to. */
 export interface HeraldClaim {
   subscribe?: string[];
   publish?: string[];
+  topics?: string[];
 }
 
 /** Claims of a token: `sub`, `iat`, an `exp` five minutes ahead, the `herald` claim, then `extra` (which may override or, as undefined, remove any of them). */
