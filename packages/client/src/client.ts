@@ -231,7 +231,9 @@ export class HeraldClient {
     if (this.#state === 'closed') return;
     const options = this.#options;
     if (this.#idle()) return this.#setState('idle');
-    if (!loss.wasConnected && kind === 'websocket' && options.mode === 'auto') {
+    // A goodbye means the hub answered over the WebSocket (a refused token, close
+    // 4401): WebSocket works, and SSE would be refused alike, so no fallback.
+    if (!loss.wasConnected && kind === 'websocket' && options.mode === 'auto' && loss.goodbye === undefined) {
       // WebSocket never got through (perhaps a proxy refuses upgrades): try SSE at once.
       this.#sseFallback = true;
       this.#attempt();

@@ -108,11 +108,11 @@ export class SubscriptionSync {
     this.#subscriptions.confirm(subscriptions.filter((s) => !waiting.has(s)));
   }
 
-  /** An unasked `unsubscribed` (reason `forbidden`): a refreshed token no longer covers these topics. */
+  /** An unasked `unsubscribed` (reason `forbidden`): the hub no longer allows these topics (a refreshed token, or its periodic re-check). */
   revoked(topics: readonly string[]): void {
     for (const topic of topics) this.#held.delete(topic);
     const affected = this.#subscriptions.list().filter((s) => s.patterns.some((p) => topics.includes(p)));
-    this.#refuse(affected, new HeraldError('forbidden', `the refreshed token no longer covers ${topics.join(', ')}`));
+    this.#refuse(affected, new HeraldError('forbidden', `the hub no longer allows ${topics.join(', ')}`));
   }
 
   /**

@@ -11,8 +11,20 @@ import type { TransportEnd } from '../src/transport.js';
  */
 function previousRules(loss: Loss, refreshable: boolean): NextStep {
   const FATAL_STATUSES = new Set([400, 403, 404, 405, 426]);
-  const CLOSE_CODES: Record<number, string> = { 4001: 'token_expired', 1012: 'shutting_down', 4009: 'slow_consumer' };
-  const { end, goodbye, wasConnected } = loss;
+  const CLOSE_CODES: Record<number, string> = {
+    4001: 'token_expired',
+    1012: 'shutting_down',
+    4009: 'slow_consumer',
+    // Issue 12's refusals after the upgrade, named as the HTTP refusals they replace were.
+    4401: 'unauthorized',
+    4403: 'forbidden',
+    4503: 'authorization_unavailable',
+  };
+  const { goodbye, wasConnected } = loss;
+  // Issue 12: a WebSocket refused for its credential or rights is upgraded, then
+  // closed with 4000 + the HTTP status it used to be refused with; it means that refusal.
+  const refusedWith = UPGRADE_REFUSALS[loss.end.closeCode ?? 0];
+  const end: TransportEnd = refusedWith === undefined || loss.end.status !== undefined ? loss.end : { ...loss.end, status: refusedWith };
   const code = goodbye?.code ?? end.code ?? CLOSE_CODES[end.closeCode ?? 0];
   const unauthorized = end.status === 401 || end.closeCode === 4001 || code === 'unauthorized' || code === 'token_expired';
   if (unauthorized && !refreshable)
@@ -34,6 +46,9 @@ function same(actual: NextStep, expected: NextStep, what: string): void {
   }
 }
 
+/** Close codes a hub sends only to a WebSocket it upgraded to refuse (never after `connected`), with the HTTP status they replace. */
+const UPGRADE_REFUSALS: Record<number, number> = { 4401: 401, 4403: 403, 4503: 503 };
+
 /** [errors.md] Codes whose HTTP status is "(unused)": no HTTP request can be refused with them. */
 const NO_HTTP_REFUSAL = new Set(['unsupported_data', 'frame_too_large', 'slow_consumer']);
 
@@ -48,7 +63,7 @@ function losses(): Array<{ what: string; loss: Loss }> {
     if (!NO_HTTP_REFUSAL.has(code)) add(`HTTP ${entry.status} ${code}`, { opened: false, status: entry.status, code, reason: `HTTP ${entry.status} ${code}` });
     if (!('close' in entry)) continue;
     // A goodbye (with and without retryAfter), then the close; and the close alone, its error message lost.
-    for (const wasConnected of [true, false]) {
+    for (const wasConnected of UPGRADE_REFUSALS[entry.close] === undefined ? [true, false] : [false]) {
       const end: TransportEnd = { opened: true, closeCode: entry.close, reason: code };
       add(`goodbye ${code} (connected: ${wasConnected})`, end, { code }, wasConnected);
       add(`goodbye ${code} with retryAfter (connected: ${wasConnected})`, end, { code, retryAfter: 1234 }, wasConnected);
@@ -59,7 +74,7 @@ function losses(): Array<{ what: string; loss: Loss }> {
   for (const status of [400, 401, 403, 404, 405, 426, 429, 500, 502, 503, 504])
     add(`HTTP ${status} without code`, { opened: false, status, reason: `HTTP ${status}` });
   for (const close of [...catalogCloseCodes(), 1000, 1001, 1006])
-    add(`close ${close}, no goodbye`, { opened: true, closeCode: close, reason: 'closed' }, undefined, true);
+    add(`close ${close}, no goodbye`, { opened: true, closeCode: close, reason: 'closed' }, undefined, UPGRADE_REFUSALS[close] === undefined);
   add('silence', { opened: true, reason: 'nothing received for 2250 ms' }, undefined, true);
   add('connect timeout', { opened: false, reason: 'connect timeout' });
   add('getToken failed', { opened: false, reason: 'getToken failed: x' });

@@ -23,6 +23,22 @@ export interface ConnectedMessage {
    * with the last `reset`). Hubs always send it; it is optional for older hubs.
    */
   lastEventId?: string;
+  /**
+   * Every pattern the connection holds from the start: the ones it asked for and
+   * the server-chosen ones (the token's `herald.topics`, the authorization
+   * hook's answer). Sent when there is at least one; optional for older hubs.
+   */
+  topics?: string[];
+  /** Who the hub took the caller for, on a connection opened with a token. */
+  principal?: ConnectedPrincipal;
+}
+
+/** The principal as `connected` names it: the token's `sub` and the claims the operator exposes (`exposeClaims`). */
+export interface ConnectedPrincipal {
+  /** The token's `sub`; absent when the token has none. */
+  sub?: string;
+  /** The claims named by the hub's `exposeClaims` setting that the token has; `{}` by default. */
+  claims: Record<string, unknown>;
 }
 
 /**
@@ -74,7 +90,14 @@ export interface SubscribedMessage {
   topics: string[];
 }
 
-/** WebSocket reply to `unsubscribe`; also sent unasked (with `reason`) when a refreshed token no longer covers topics. */
+/**
+ * WebSocket reply to `unsubscribe`. Also sent unasked, without `ref` and with
+ * `reason` `forbidden`, on either transport, when the hub ends subscriptions the
+ * caller is no longer allowed: after a `refresh` whose token no longer covers
+ * them, or when the periodic re-check (`reauthorizeInterval`) finds that the
+ * authorization hook refuses them now. The connection and its other
+ * subscriptions go on.
+ */
 export interface UnsubscribedMessage {
   type: 'unsubscribed';
   ref?: number | string;

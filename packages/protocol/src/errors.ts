@@ -59,10 +59,13 @@ export const ERRORS = {
   not_found: { status: 404, client: 'give_up', message: 'No such endpoint.' },
   method_not_allowed: { status: 405, client: 'give_up', message: 'The endpoint does not accept this method.' },
   upgrade_required: { status: 426, client: 'give_up', message: 'This endpoint needs a WebSocket upgrade.' },
-  unauthorized: { status: 401, client: 'fresh_token', message: 'A valid token is required.' },
+  // 4401, 4403 and 4503 (4000 + the HTTP status) close a WebSocket upgrade refused
+  // for its credential or rights: browsers hide an HTTP answer to an upgrade (the
+  // page sees 1006), so the hub accepts it and closes with a code the page can read.
+  unauthorized: { status: 401, close: 4401, client: 'fresh_token', message: 'A valid token is required.' },
   token_expired: { status: 401, close: 4001, client: 'fresh_token', message: 'The token has expired or was revoked; reconnect with a fresh token.' },
-  forbidden: { status: 403, client: 'give_up', message: 'The token does not grant this.' },
-  authorization_unavailable: { status: 503, client: 'back_off', message: 'The authorization hook did not answer; try again.' },
+  forbidden: { status: 403, close: 4403, client: 'give_up', message: 'The token does not grant this.' },
+  authorization_unavailable: { status: 503, close: 4503, client: 'back_off', message: 'The authorization hook did not answer; try again.' },
   origin_not_allowed: { status: 403, client: 'give_up', message: 'Requests from this Origin are not allowed.' },
   rate_limited: { status: 429, close: 4029, client: 'back_off', message: 'Too many requests; slow down.' },
   too_many_connections_from_ip: { status: 429, close: 4008, client: 'back_off', message: 'This address holds as many connections as allowed.' },

@@ -60,7 +60,7 @@ function isKind(value: unknown, kind: FieldKind): boolean {
  * still reaches the client: dropping a `reset` would hide a loss.
  */
 const CONTROL_FIELDS: Record<ControlType, Record<string, FieldRule>> = {
-  connected: { connectionId: 'string', heartbeat: 'number', resumed: 'boolean', lastEventId: 'string?' },
+  connected: { connectionId: 'string', heartbeat: 'number', resumed: 'boolean', lastEventId: 'string?', topics: 'strings?' },
   heartbeat: {},
   reset: { topic: 'string', reason: 'string' },
   error: { code: 'string', message: 'string?', ref: 'ref?', retryAfter: 'number?' },

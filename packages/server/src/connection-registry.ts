@@ -9,12 +9,15 @@ export interface RegistrySettings {
   /** 0 means no per-address limit. */
   maxConnectionsPerIp: number;
   heartbeatInterval: number;
+  /** How often token connections are re-checked against the authorization hook; 0 for never. */
+  reauthorizeInterval: number;
 }
 
 /**
  * The hub's open subscriber connections: admission against the limits, the
  * counts per transport and per address, the one shared heartbeat timer, token
- * expiry, and waiting for them to leave at shutdown. Knows nothing of topics.
+ * expiry, when each is due for its rights re-check, and waiting for them to
+ * leave at shutdown. Knows nothing of topics.
  */
 export class ConnectionRegistry {
   readonly #settings: RegistrySettings;
@@ -22,13 +25,19 @@ export class ConnectionRegistry {
   readonly #counts: Record<TransportName, number> = { sse: 0, ws: 0 };
   readonly #addresses = new AddressCounter();
   readonly #expiry: ExpiryScheduler<Connection>;
+  // When each token connection is due for its next re-check (undefined: never).
+  readonly #recheck: ExpiryScheduler<Connection> | undefined;
   readonly #heartbeat: NodeJS.Timeout;
   #emptied: (() => void) | undefined;
 
-  constructor(settings: RegistrySettings) {
+  /** `onRecheckDue` runs when a token connection is due for its re-check; call `scheduleRecheck` after it. */
+  constructor(settings: RegistrySettings, onRecheckDue?: (connection: Connection) => void) {
     this.#settings = settings;
     // One shared timer ends connections whose token expired; the client reconnects with a fresh one and resumes.
     this.#expiry = new ExpiryScheduler((connection) => connection.close('token_expired'));
+    // One shared timer for the re-checks too. Each connection is due `reauthorizeInterval`
+    // after it opened (or was last checked), so the hook's load is spread, not a burst per tick.
+    this.#recheck = settings.reauthorizeInterval > 0 && onRecheckDue !== undefined ? new ExpiryScheduler(onRecheckDue) : undefined;
     this.#heartbeat = setInterval(() => {
       for (const connection of this.#connections) connection.heartbeat();
     }, settings.heartbeatInterval);
@@ -66,11 +75,19 @@ export class ConnectionRegistry {
     this.#counts[connection.transport]++;
     this.#addresses.add(connection.address);
     this.#expiry.set(connection, connection.principal.expiresAt);
+    this.scheduleRecheck(connection);
   }
 
-  /** Moves a connection's expiry after a token refresh. */
+  /** Sets when a token connection is next re-checked against the authorization hook (no-op when re-checks are off). */
+  scheduleRecheck(connection: Connection): void {
+    if (this.#recheck === undefined || connection.principal.kind !== 'token' || !this.#connections.has(connection)) return;
+    this.#recheck.set(connection, Date.now() + this.#settings.reauthorizeInterval);
+  }
+
+  /** Moves a connection's expiry, and its next re-check (a refresh has just checked it), after a token refresh. */
   reschedule(connection: Connection): void {
     this.#expiry.set(connection, connection.principal.expiresAt);
+    this.scheduleRecheck(connection);
   }
 
   /** Stops tracking a connection that ended; false when it was not tracked. */
@@ -79,6 +96,7 @@ export class ConnectionRegistry {
     this.#counts[connection.transport]--;
     this.#addresses.remove(connection.address);
     this.#expiry.delete(connection);
+    this.#recheck?.delete(connection);
     if (this.#connections.size === 0) this.#emptied?.();
     return true;
   }
@@ -87,6 +105,7 @@ export class ConnectionRegistry {
   stop(): void {
     clearInterval(this.#heartbeat);
     this.#expiry.stop();
+    this.#recheck?.stop();
   }
 
   /** Resolves once every connection has left, or after `timeoutMs`, whichever comes first. */

@@ -1,8 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { HeraldError, type ResetReason } from '@herald/protocol';
+import { HeraldError, type ConnectedMessage, type ResetReason } from '@herald/protocol';
 import { pino, type Logger } from 'pino';
 import { Access } from './auth/access.js';
+import { exposedPrincipal } from './auth/exposed-principal.js';
 import { PublishPolicy } from './auth/publish-policy.js';
 import type { AppendResult, Broker, BrokerStatus, EventDraft } from './broker/broker.js';
 import { MemoryBroker } from './broker/memory.js';
@@ -14,6 +15,7 @@ import { HUB_PATHS, notFound, routeRequest } from './http/router.js';
 import { WsEndpoint } from './http/ws-endpoint.js';
 import { HubMetrics } from './metrics.js';
 import { resolveHubOptions, type HubOptions, type ResolvedHubOptions } from './options.js';
+import { recheckRights, type RecheckDeps } from './rights-recheck.js';
 import { parsePublishBody } from './publish-input.js';
 import { subscribe, unsubscribe, type SubscribeDeps } from './subscribe.js';
 import { SubscriptionIndex } from './subscription-index.js';
@@ -65,7 +67,8 @@ export class Hub {
     this.#publishPolicy = new PublishPolicy(access, this.options);
     this.log = this.options.logger === false ? pino({ enabled: false }) : (this.options.logger ?? pino({ name: 'herald' }));
     this.broker = this.options.broker ?? new MemoryBroker({ maxEvents: this.options.historySize, maxAgeMs: this.options.historyMaxAge });
-    this.#registry = new ConnectionRegistry(this.options);
+    const recheck: RecheckDeps = { access, index: this.#index, log: this.log, reschedule: (connection) => this.#registry.scheduleRecheck(connection) };
+    this.#registry = new ConnectionRegistry(this.options, (connection) => void recheckRights(recheck, connection));
     this.metrics = new HubMetrics({
       connections: (transport) => this.#registry.count(transport),
       subscriptions: () => this.#index.size,
@@ -272,7 +275,7 @@ export class Hub {
   // The one place a subscriber connection opens, for SSE and WebSocket alike:
   // admitted before (by the endpoint, which then built the connection), it is
   // registered, subscribed, and started by `connected` once the outcome is known.
-  async #openSubscriber(connection: Connection, { topics, since, filter }: SubscriberRequest): Promise<void> {
+  async #openSubscriber(connection: Connection, { topics, since, filter, filtered }: SubscriberRequest): Promise<void> {
     // Gone already (the client left during the handshake): nothing to track.
     if (connection.closed) return;
     this.#registry.register(connection);
@@ -282,11 +285,16 @@ export class Hub {
       topics,
       since,
       ({ resumed, reset, lastEventId }) => {
-        const connected = { type: 'connected' as const, connectionId: connection.id, heartbeat: this.options.heartbeatInterval, resumed, lastEventId };
+        const connected: ConnectedMessage = { type: 'connected', connectionId: connection.id, heartbeat: this.options.heartbeatInterval, resumed, lastEventId };
+        // Who it is and what it holds, so a page whose topics the server chose knows them.
+        if (topics.length > 0) connected.topics = [...topics];
+        const principal = exposedPrincipal(connection.principal, this.options.exposeClaims);
+        if (principal !== undefined) connected.principal = principal;
         // After a reset the position is the last reset's `id:` instead (see SubscribeOutcome.lastEventId).
         connection.start(connected, reset === undefined ? lastEventId : undefined);
       },
       filter,
+      filtered,
     );
   }
 

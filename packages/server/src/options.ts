@@ -65,6 +65,18 @@ export interface HubOptions {
   authorizeTimeout?: number;
   /** How long authorization answers are reused. Default 5 s. */
   authorizeCacheTtl?: number;
+  /**
+   * Token claims `connected` names besides `sub` (in `principal.claims`), such as
+   * `["role", "cadet_id"]`, so a page can tell who it is connected as. Default none.
+   */
+  exposeClaims?: readonly string[];
+  /**
+   * How often live subscriptions of token connections are checked again against
+   * the authorization hook; a subscription it refuses now ends with
+   * `unsubscribed` (reason `forbidden`). 0 turns the re-check off. Default 0
+   * (off): each re-check is one hook request per connection.
+   */
+  reauthorizeInterval?: number;
   /** Browser origins allowed to connect (WebSocket Origin check) and to use CORS (`*` for any, without credentials). Default none. */
   allowedOrigins?: readonly string[];
   /** Open connections one address may hold; 0 for no limit. Default 0. */
@@ -108,6 +120,8 @@ export const HUB_DEFAULTS = {
   publishKeys: [] as readonly string[],
   authorizeTimeout: 2_000,
   authorizeCacheTtl: 5_000,
+  exposeClaims: [] as readonly string[],
+  reauthorizeInterval: 0,
   allowedOrigins: [] as readonly string[],
   maxConnectionsPerIp: 0,
   publishRate: 0,
@@ -181,6 +195,8 @@ export const hubOptionsSchema = z
     authorizeUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
     authorizeTimeout: positiveInt('milliseconds'),
     authorizeCacheTtl: nonNegativeInt('milliseconds'),
+    exposeClaims: z.array(z.string().regex(/^[A-Za-z0-9_\-.:]+$/, 'expected claim names'), { error: 'expected a list of claim names' }),
+    reauthorizeInterval: nonNegativeInt('milliseconds'),
     allowedOrigins: z.array(z.string().regex(/^(\*|https?:\/\/[^/\s]+)$/, 'expected origins such as https://app.example.com, or *'), {
       error: 'expected a list of origins',
     }),

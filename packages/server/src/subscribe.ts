@@ -63,6 +63,7 @@ export async function subscribe(
   since: string | undefined,
   announce: (outcome: SubscribeOutcome) => void,
   filter?: EventFilter,
+  filtered?: readonly string[],
 ): Promise<void> {
   const previous = [...connection.topics];
   const added = patterns.filter((pattern) => !connection.topics.has(pattern));
@@ -76,9 +77,10 @@ export async function subscribe(
   };
   connection.beginReplay();
   try {
-    // A request's filter (or its absence) applies to every pattern it names, held or new.
+    // A request's filter (or its absence) applies to every pattern it names, held or
+    // new; with `filtered`, only to those (a connection's server-chosen topics are unfiltered).
     for (const pattern of patterns) {
-      if (filter !== undefined) connection.filters.set(pattern, filter);
+      if (filter !== undefined && (filtered === undefined || filtered.includes(pattern))) connection.filters.set(pattern, filter);
       else connection.filters.delete(pattern);
     }
     for (const pattern of added) {

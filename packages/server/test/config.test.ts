@@ -71,6 +71,8 @@ const SERVE_FIELDS: Record<keyof ServeConfig, boolean> = {
   authorizeUrl: false,
   authorizeTimeout: true,
   authorizeCacheTtl: true,
+  exposeClaims: true,
+  reauthorizeInterval: true,
   allowedOrigins: true,
   maxConnectionsPerIp: true,
   publishRate: true,
@@ -282,6 +284,7 @@ function sample(key: keyof ServeConfig): [unknown, string, unknown, [unknown, un
     case 'jwtClockSkew':
     case 'authorizeTimeout':
     case 'authorizeCacheTtl':
+    case 'reauthorizeInterval':
     case 'headersTimeout':
     case 'requestTimeout':
       return ['2s', '3m', '4h', [2000, 180_000, 14_400_000]];
@@ -289,6 +292,8 @@ function sample(key: keyof ServeConfig): [unknown, string, unknown, [unknown, un
       return ['sid', 'my_token', 'c.d-e', ['sid', 'my_token', 'c.d-e']];
     case 'publicTopics':
       return [['news/**'], 'a/*,b/**', ['c'], [['news/**'], ['a/*', 'b/**'], ['c']]];
+    case 'exposeClaims':
+      return [['role'], 'role,cadet_id', ['name'], [['role'], ['role', 'cadet_id'], ['name']]];
     case 'publishKeys': {
       const [a, b, c] = ['k', 'l', 'm'].map((ch) => ch.repeat(16)) as [string, string, string];
       return [[a], `${a},${b}`, [c], [[a], [a, b], [c]]];

@@ -1,9 +1,9 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { HeraldError } from '@herald/protocol';
+import { HeraldError, isTopicPattern } from '@herald/protocol';
 import { AuthorizeHook, type AuthorizeFunction } from './authorize-hook.js';
 import { findCredential, type CredentialSource } from './credentials.js';
-import { covers, Rights } from './rights.js';
+import { covers, Rights, tokenTopics } from './rights.js';
 import { TokenVerifier } from './tokens.js';
 
 /** Who is on the other end of a request or connection, and what they may do. */
@@ -120,6 +120,11 @@ export class Access {
         : undefined;
   }
 
+  /** Where the request's credential comes from, without verifying it (undefined without one). */
+  credentialSource(req: IncomingMessage, url: URL): CredentialSource | undefined {
+    return findCredential(req, url, this.#settings.tokenCookie)?.source;
+  }
+
   /** Identifies a request. Throws `unauthorized` or `token_expired` for a credential that does not verify. */
   async identify(req: IncomingMessage, url: URL, address: string): Promise<Principal> {
     const credential = findCredential(req, url, this.#settings.tokenCookie);
@@ -166,19 +171,62 @@ export class Access {
   /**
    * Verifies a fresh token for a live connection holding `held` and says which of
    * those patterns the new principal (or the authorization hook) no longer allows.
-   * The hook answers for the guarded set as a whole; public topics never depend on it.
    */
   async reauthorize(previous: Principal, token: string, held: readonly string[]): Promise<Reauthorization> {
     const principal = await this.refresh(previous, token);
-    const revoked = new Set(this.refusedPatterns(principal, held));
-    const guarded = held.filter((topic) => !revoked.has(topic) && !this.isPublic(topic));
-    if (guarded.length > 0) {
-      await this.checkSubscribe(principal, guarded).catch((error: unknown) => {
-        if (!(error instanceof HeraldError) || error.code !== 'forbidden') throw error;
-        for (const topic of guarded) revoked.add(topic);
-      });
+    return { principal, revoked: await this.revokedPatterns(principal, held) };
+  }
+
+  /**
+   * The held patterns `principal` may no longer subscribe to: those its rights do
+   * not cover, then those the authorization hook refuses. The hook is asked once
+   * for the whole guarded set; only when it refuses is it asked for each pattern
+   * alone, so one revoked group ends that subscription and not the others. Public
+   * topics never depend on it. Throws `authorization_unavailable` when the hook
+   * does not answer (nothing is revoked then).
+   */
+  async revokedPatterns(principal: Principal, held: readonly string[]): Promise<string[]> {
+    const revoked = this.refusedPatterns(principal, held);
+    const hook = this.#hook;
+    if (hook === undefined || principal.kind !== 'token') return revoked;
+    const guarded = held.filter((topic) => !revoked.includes(topic) && !this.isPublic(topic));
+    if (guarded.length === 0) return revoked;
+    const ask = (topics: string[]) => hook.ask({ sub: principal.sub, claims: principal.claims, topics });
+    if ((await ask(guarded)).allow) return revoked;
+    if (guarded.length === 1) return [...revoked, ...guarded];
+    const answers = await Promise.all(guarded.map((topic) => ask([topic])));
+    return [...revoked, ...guarded.filter((_, i) => !answers[i]!.allow)];
+  }
+
+  /**
+   * The patterns a connection opening with `requested` subscribes to: those, plus
+   * the ones the server chooses (the token's `herald.topics`, then the topics the
+   * authorization hook names at connect). Throws like {@link checkSubscribe} when
+   * a requested or token-chosen pattern is not allowed: the hook is asked once, at
+   * connect, for both (with none, its refusal or silence refuses nothing). A topic the hook
+   * names but the token's rights do not cover is dropped: the hook narrows rights,
+   * it never widens them.
+   */
+  async connectTopics(principal: Principal, requested: readonly string[]): Promise<string[]> {
+    const chosen = principal.kind === 'token' ? tokenTopics(principal.claims) : [];
+    const asked = [...new Set([...requested, ...chosen])];
+    this.#throwIfRefused(principal, this.refusedPatterns(principal, requested));
+    if (this.#hook === undefined || principal.kind !== 'token') return asked;
+    const guarded = asked.filter((pattern) => !this.isPublic(pattern));
+    // With nothing guarded asked, the hook is asked only for topics it may name: its
+    // refusal, or its silence, refuses nothing (a hook outage must not refuse
+    // connections that asked for no guarded topic).
+    const answer = await this.#hook.ask({ sub: principal.sub, claims: principal.claims, topics: guarded, connect: true }).catch((error: unknown) => {
+      if (guarded.length > 0) throw error;
+      return undefined;
+    });
+    if (answer === undefined) return asked;
+    if (!answer.allow) {
+      if (guarded.length > 0) throw new HeraldError('forbidden', 'the authorization hook refused these topics');
+      return asked;
     }
-    return { principal, revoked: [...revoked] };
+    const named = answer.topics.filter((topic) => isTopicPattern(topic) && (this.isPublic(topic) || principal.rights.canSubscribe(topic)));
+    return [...new Set([...asked, ...named])];
   }
 
   /** The subset of `patterns` a principal may not subscribe to (public topics and rights considered). */
@@ -193,17 +241,18 @@ export class Access {
    * that does not cover one, or the hook's refusal.
    */
   async checkSubscribe(principal: Principal, patterns: readonly string[]): Promise<void> {
-    const refused = this.refusedPatterns(principal, patterns);
-    if (refused.length > 0) {
-      const list = refused.slice(0, 3).join(', ');
-      if (principal.kind === 'anonymous' || principal.kind === 'key') {
-        throw new HeraldError('unauthorized', `a token is required for ${list}`);
-      }
-      throw new HeraldError('forbidden', `the token does not grant ${list}`);
-    }
+    this.#throwIfRefused(principal, this.refusedPatterns(principal, patterns));
     if (this.#hook === undefined || principal.kind !== 'token') return;
     const guarded = patterns.filter((pattern) => !this.isPublic(pattern));
     if (guarded.length > 0) await this.#hook.check({ sub: principal.sub, claims: principal.claims, topics: guarded });
+  }
+
+  // `unauthorized` for a caller without a token, `forbidden` for a token: some patterns are not granted.
+  #throwIfRefused(principal: Principal, refused: readonly string[]): void {
+    if (refused.length === 0) return;
+    const list = refused.slice(0, 3).join(', ');
+    if (principal.kind === 'anonymous' || principal.kind === 'key') throw new HeraldError('unauthorized', `a token is required for ${list}`);
+    throw new HeraldError('forbidden', `the token does not grant ${list}`);
   }
 
   /** Throws `unauthorized` or `forbidden` unless the principal may publish to every topic. */
@@ -233,7 +282,7 @@ export class Access {
    * A cookie rides along on requests any page makes, so a request authenticated by
    * one must come from an allowed Origin (CSRF, cross-site WebSocket hijacking).
    */
-  cookieOriginAllowed(principal: Principal, origin: string | undefined, host: string | undefined): boolean {
+  cookieOriginAllowed(principal: Pick<Principal, 'source' | 'kind'>, origin: string | undefined, host: string | undefined): boolean {
     if (principal.source !== 'cookie' || principal.kind === 'open') return true;
     return origin !== undefined && this.originAllowed(origin, host);
   }

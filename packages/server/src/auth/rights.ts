@@ -26,6 +26,20 @@ function expandPatterns(patterns: unknown, claims: Record<string, unknown>): str
   return expanded;
 }
 
+function heraldClaim(claims: Record<string, unknown>): Record<string, unknown> | undefined {
+  const herald = claims['herald'];
+  return typeof herald === 'object' && herald !== null ? (herald as Record<string, unknown>) : undefined;
+}
+
+/**
+ * The topics a token subscribes every one of its connections to at connect: its
+ * `herald.topics`, placeholders expanded like rights (`user_{sub}`, `role_{role}`);
+ * one naming a missing or unsafe claim is dropped.
+ */
+export function tokenTopics(claims: Record<string, unknown>): string[] {
+  return [...new Set(expandPatterns(heraldClaim(claims)?.['topics'], claims))];
+}
+
 /**
  * Whether every topic `pattern` can match is also matched by `grant`, both being
  * valid patterns. `user/*` does not cover `user/1/private`; `news/**` covers
@@ -63,12 +77,15 @@ export class Rights {
     this.publish = publish;
   }
 
-  /** Rights from a token's `herald` claim, placeholders expanded. */
+  /**
+   * Rights from a token's `herald` claim, placeholders expanded. The topics the
+   * token subscribes its connections to (`herald.topics`) are granted too, so a
+   * token never has to repeat them under `subscribe`.
+   */
   static fromClaims(claims: Record<string, unknown>): Rights {
-    const herald = claims['herald'];
-    if (typeof herald !== 'object' || herald === null) return Rights.NONE;
-    const grant = herald as Record<string, unknown>;
-    return new Rights(expandPatterns(grant['subscribe'], claims), expandPatterns(grant['publish'], claims));
+    const grant = heraldClaim(claims);
+    if (grant === undefined) return Rights.NONE;
+    return new Rights([...expandPatterns(grant['subscribe'], claims), ...tokenTopics(claims)], expandPatterns(grant['publish'], claims));
   }
 
   /** A subscription is allowed when one granted pattern covers it entirely. */

@@ -108,6 +108,14 @@ const ROWS = {
     help: 'how long the authorize URL may take (then refused)',
   },
   authorizeCacheTtl: { flag: 'authorize-cache-ttl', env: 'HERALD_AUTHORIZE_CACHE_TTL', convert: 'duration', help: 'how long authorize answers are reused' },
+  exposeClaims: { flag: 'expose-claims', env: 'HERALD_EXPOSE_CLAIMS', convert: 'list', help: 'token claim connected names besides sub; repeatable' },
+  reauthorizeInterval: {
+    flag: 'reauthorize-interval',
+    env: 'HERALD_REAUTHORIZE_INTERVAL',
+    convert: 'duration',
+    help: 'how often live subscriptions are checked again against the authorize hook; 0 for never',
+    defaultText: '0 (off)',
+  },
   allowedOrigins: {
     flag: 'allowed-origins',
     env: 'HERALD_ALLOWED_ORIGINS',

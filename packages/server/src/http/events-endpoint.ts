@@ -3,12 +3,13 @@ import { HeraldError } from '@herald/protocol';
 import { clientAddress } from '../auth/credentials.js';
 import { SSE_HEADERS, SseConnection } from '../transport/sse.js';
 import type { HubHost } from './host.js';
-import { readFilter, readPosition, readTopics } from './query.js';
+import { checkOpeningTopics, readFilter, readPosition, readTopics } from './query.js';
 import { sendError } from './respond.js';
 
 /**
  * `GET /events?topic=A&topic=B`: opens an SSE stream, resuming from Last-Event-ID
- * when given. Every refusal (bad input, credentials, rights, limits) is a JSON
+ * when given. A token that names its topics (or an authorization hook that does)
+ * needs no `topic`: the stream carries the server-chosen topics as well. Every refusal (bad input, credentials, rights, limits) is a JSON
  * error with its status before the stream starts.
  */
 export function handleEvents(host: HubHost, req: IncomingMessage, res: ServerResponse, url: URL): void {
@@ -21,12 +22,14 @@ export function handleEvents(host: HubHost, req: IncomingMessage, res: ServerRes
 }
 
 async function open(host: HubHost, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-  const topics = readTopics(url, host.options.maxTopicsPerConnection, true);
+  const requested = readTopics(url, host.options.maxTopicsPerConnection, false);
   const since = readSince(req, url);
-  const filter = readFilter(url, topics);
+  const filter = readFilter(url, requested);
   const address = clientAddress(req, host.options.trustProxy);
   const principal = await host.access.identify(req, url, address);
-  await host.access.checkSubscribe(principal, topics);
+  // The client's topics plus the server-chosen ones (token, authorization hook).
+  const topics = await host.access.connectTopics(principal, requested);
+  checkOpeningTopics(topics, host.options.maxTopicsPerConnection, true);
   const refusal = host.admit(address);
   if (refusal !== undefined) throw refusal;
   if (req.destroyed) return;
@@ -36,7 +39,7 @@ async function open(host: HubHost, req: IncomingMessage, res: ServerResponse, ur
   const connection = new SseConnection(host.connectionContext, principal, address, res, host.options.sseRetry);
   host.log.debug({ connectionId: connection.id, sub: principal.sub, topics }, 'SSE subscriber connected');
   try {
-    await host.openSubscriber(connection, { topics, since, filter });
+    await host.openSubscriber(connection, { topics, since, filter, filtered: requested });
   } catch (error) {
     host.log.error({ err: error, connectionId: connection.id }, 'could not start an SSE subscription');
     connection.close(error instanceof HeraldError ? error.code : 'internal_error');

@@ -12,6 +12,8 @@ export interface SubscriberRequest {
   /** Resume after this event id; undefined starts live. */
   readonly since: string | undefined;
   readonly filter: EventFilter | undefined;
+  /** The patterns `filter` applies to: the ones the client named (server-chosen topics are unfiltered). Default all. */
+  readonly filtered?: readonly string[];
 }
 
 /** The answer of `/readyz`. */

@@ -27,3 +27,16 @@ export function readTopics(url: URL, maxTopics: number, required: boolean): stri
   for (const topic of topics) assertTopicPattern(topic);
   return topics;
 }
+
+/**
+ * Checks the patterns a connection opens with, its own and the server-chosen ones
+ * together: at least one (`required`, SSE), and at most `maxTopics`.
+ */
+export function checkOpeningTopics(topics: readonly string[], maxTopics: number, required: boolean): void {
+  if (required && topics.length === 0) {
+    throw new HeraldError('invalid_request', 'name at least one topic: ?topic=<topic>, repeatable (or use a token that names its topics)');
+  }
+  if (topics.length > maxTopics) {
+    throw new HeraldError('too_many_topics', `the connection would hold ${topics.length} topics; a connection may hold ${maxTopics}`);
+  }
+}

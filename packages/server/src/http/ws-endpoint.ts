@@ -6,16 +6,18 @@ import type { Principal } from '../auth/access.js';
 import { clientAddress } from '../auth/credentials.js';
 import { WsConnection } from '../transport/ws.js';
 import type { HubHost, SubscriberRequest } from './host.js';
-import { readFilter, readPosition, readTopics } from './query.js';
+import { checkOpeningTopics, readFilter, readPosition, readTopics } from './query.js';
 import { answerOnRawSocket } from './respond.js';
 import { refuseMalformedHandshake } from './upgrade-check.js';
 import { handleMessage, rejectMessage, replyError } from './ws-messages.js';
+import { closeRefused, visibleRefusal } from './ws-refusal.js';
 
 /**
  * `GET <basePath>/ws`: the WebSocket endpoint. Everything is decided before the
- * upgrade (input, Origin, credentials, rights for `?topic=`, limits), so a refused
- * client sees a plain HTTP status and JSON error. Owns the `ws` server that
- * completes the handshakes.
+ * upgrade (input, Origin, credentials, rights for `?topic=`, limits). A refusal
+ * for the credential or rights is sent after the upgrade, as an `error` and a
+ * 4xxx close a browser can read (ws-refusal.ts); every other refusal is a plain
+ * HTTP status and JSON error. Owns the `ws` server that completes the handshakes.
  */
 export class WsEndpoint {
   readonly #host: HubHost;
@@ -50,29 +52,60 @@ export class WsEndpoint {
 
   async #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): Promise<void> {
     const host = this.#host;
-    const topics = readTopics(url, host.options.maxTopicsPerConnection, false);
+    const requested = readTopics(url, host.options.maxTopicsPerConnection, false);
     const since = readPosition(url.searchParams.get('since') || url.searchParams.get('lastEventId'), 'since');
-    if (since !== undefined && topics.length === 0) throw new HeraldError('invalid_request', 'since needs at least one ?topic= to resume');
-    const filter = readFilter(url, topics);
+    const filter = readFilter(url, requested);
     const address = clientAddress(req, host.options.trustProxy);
-    const principal = await host.access.identify(req, url, address);
-    // Browsers send Origin with every WebSocket and no CORS applies, so the hub checks it:
-    // always against an allowlist when one is set, and always for cookie credentials,
-    // which a foreign page would otherwise ride on (cross-site WebSocket hijacking).
-    const origin = req.headers.origin;
-    const hostHeader = req.headers.host;
     const access = host.access;
-    if ((access.hasOriginAllowlist && !access.originAllowed(origin, hostHeader)) || !access.cookieOriginAllowed(principal, origin, hostHeader)) {
-      throw new HeraldError(
-        'origin_not_allowed',
-        origin === undefined ? 'a cookie credential needs the Origin of an allowed page' : `Origin ${origin.slice(0, 100)} may not open WebSockets here`,
-      );
+    // A refusal for the credential or rights is kept until the other checks pass,
+    // then sent over the upgraded socket (ws-refusal.ts); any other refusal throws.
+    let refusal: HeraldError | undefined;
+    const principal = await access.identify(req, url, address).catch((error: unknown) => {
+      refusal = visibleRefusal(error);
+      if (refusal === undefined) throw error;
+      return undefined;
+    });
+    checkOrigin(access, req, principal ?? { kind: 'token', source: access.credentialSource(req, url) });
+    // The URL's topics plus the server-chosen ones (token, authorization hook).
+    let topics: string[] = [];
+    if (principal !== undefined) {
+      topics = await access.connectTopics(principal, requested).catch((error: unknown) => {
+        refusal = visibleRefusal(error);
+        if (refusal === undefined) throw error;
+        return [];
+      });
+      if (refusal === undefined) {
+        checkOpeningTopics(topics, host.options.maxTopicsPerConnection, false);
+        if (since !== undefined && topics.length === 0) throw new HeraldError('invalid_request', 'since needs at least one ?topic= to resume');
+      }
     }
-    if (topics.length > 0) await access.checkSubscribe(principal, topics);
-    const refusal = host.admit(address);
-    if (refusal !== undefined) throw refusal;
+    const admission = host.admit(address);
+    if (admission !== undefined) throw admission;
     if (socket.destroyed) return;
-    this.#wss.handleUpgrade(req, socket, head, (ws) => open(host, ws, principal, address, { topics, since, filter }));
+    if (refusal !== undefined || principal === undefined) {
+      const refused = refusal ?? new HeraldError('unauthorized');
+      host.metrics.rejected(refused.code);
+      this.#wss.handleUpgrade(req, socket, head, (ws) => closeRefused(ws, refused));
+      return;
+    }
+    this.#wss.handleUpgrade(req, socket, head, (ws) => open(host, ws, principal, address, { topics, since, filter, filtered: requested }));
+  }
+}
+
+/**
+ * Browsers send Origin with every WebSocket and no CORS applies, so the hub checks
+ * it: always against an allowlist when one is set, and always for cookie
+ * credentials, which a foreign page would otherwise ride on (cross-site WebSocket
+ * hijacking), even when the cookie does not verify. Refused over HTTP.
+ */
+function checkOrigin(access: HubHost['access'], req: IncomingMessage, caller: Pick<Principal, 'kind' | 'source'>): void {
+  const origin = req.headers.origin;
+  const hostHeader = req.headers.host;
+  if ((access.hasOriginAllowlist && !access.originAllowed(origin, hostHeader)) || !access.cookieOriginAllowed(caller, origin, hostHeader)) {
+    throw new HeraldError(
+      'origin_not_allowed',
+      origin === undefined ? 'a cookie credential needs the Origin of an allowed page' : `Origin ${origin.slice(0, 100)} may not open WebSockets here`,
+    );
   }
 }
 

@@ -1,8 +1,10 @@
+import assert from 'node:assert/strict';
 import type { KeyObject } from 'node:crypto';
 import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { SignJWT, type JWTPayload } from 'jose';
+import { closeCodeOf, statusOf, type ErrorCode } from '@herald/protocol';
 import WebSocket from 'ws';
 
 /** The HS256 secret the auth suites' hubs use (32+ characters). */
@@ -17,10 +19,11 @@ export const TRANSPORTS: readonly Transport[] = ['sse', 'ws'];
 /** Now, in JWT seconds. */
 export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 
-/** The `herald` claim: subscribe and publish patterns. */
+/** The `herald` claim: subscribe and publish patterns, and the topics its connections are subscribed to. */
 export interface HeraldClaim {
   subscribe?: string[];
   publish?: string[];
+  topics?: string[];
 }
 
 /** Claims of a token: `sub`, `iat`, an `exp` five minutes ahead, the `herald` claim, then `extra` (which may override or, as undefined, remove any of them). */
@@ -65,12 +68,15 @@ export function withPayload(token: string, claims: Record<string, unknown>): str
 
 /** What happened to one attempt to open a subscription. */
 export interface Outcome {
+  transport: Transport;
   /** 200 for an SSE stream, 101 for an accepted upgrade, else the refusal's status. */
   status: number;
   /** True once the `connected` message arrived. */
   opened: boolean;
-  /** The `error.code` of a refusal's JSON body. */
+  /** The `error.code` of a refusal's JSON body, or of the `error` before the close of an upgraded WebSocket. */
   code: string | undefined;
+  /** The close code of an upgraded WebSocket that closed before `connected` (a refusal after the upgrade). */
+  closeCode?: number;
   body: string;
   headers: IncomingHttpHeaders;
 }
@@ -102,7 +108,7 @@ function attemptSse(url: string, query: string, headers: Record<string, string>)
       const finish = (opened: boolean): void => {
         if (settled) return;
         settled = true;
-        resolve({ status, opened, code: status === 200 ? undefined : codeOf(text()), body: text(), headers: res.headers });
+        resolve({ transport: 'sse', status, opened, code: status === 200 ? undefined : codeOf(text()), body: text(), headers: res.headers });
       };
       res.on('data', (chunk: Buffer) => {
         chunks.push(chunk);
@@ -132,19 +138,46 @@ function attemptWs(url: string, query: string, headers: Record<string, string>):
       res.on('end', () => {
         req.destroy();
         const body = Buffer.concat(chunks).toString('utf8');
-        resolve({ status: res.statusCode ?? 0, opened: false, code: codeOf(body), body, headers: res.headers });
+        resolve({ transport: 'ws', status: res.statusCode ?? 0, opened: false, code: codeOf(body), body, headers: res.headers });
       });
     });
+    // A refusal after the upgrade (credential or rights): an `error`, then a 4xxx close.
+    let goodbye: { code?: string } | undefined;
+    let goodbyeText = '';
     socket.on('message', (data) => {
-      const message = JSON.parse(String(data)) as { type?: string };
+      const message = JSON.parse(String(data)) as { type?: string; code?: string };
+      if (message.type === 'error') {
+        goodbye = message;
+        goodbyeText = String(data);
+      }
       if (message.type === 'connected') {
         socket.terminate();
-        resolve({ status: 101, opened: true, code: undefined, body: '', headers: upgradeHeaders });
+        resolve({ transport: 'ws', status: 101, opened: true, code: undefined, body: '', headers: upgradeHeaders });
       }
     });
-    socket.on('close', () => resolve({ status: 101, opened: false, code: undefined, body: '', headers: upgradeHeaders }));
+    socket.on('close', (closeCode) =>
+      resolve({ transport: 'ws', status: 101, opened: false, code: goodbye?.code, closeCode, body: goodbyeText, headers: upgradeHeaders }),
+    );
     socket.on('error', reject);
   });
+}
+
+/** The codes a WebSocket upgrade is refused with after the upgrade (an `error`, then a 4xxx close) instead of over HTTP. */
+export const REFUSED_AFTER_UPGRADE: ReadonlySet<string> = new Set(['unauthorized', 'token_expired', 'forbidden', 'authorization_unavailable']);
+
+/**
+ * The HTTP status a refused attempt stands for: the answer's status, or, for a
+ * WebSocket refused for its credential or rights (issue 12: browsers hide the
+ * HTTP answer to an upgrade), the status of the code of the `error` it got after
+ * the upgrade, once checked that the upgrade was accepted and closed with that
+ * code's close code.
+ */
+export function refusedStatus(outcome: Outcome): number {
+  if (outcome.transport !== 'ws' || outcome.code === undefined || !REFUSED_AFTER_UPGRADE.has(outcome.code)) return outcome.status;
+  const code = outcome.code as ErrorCode;
+  assert.equal(outcome.status, 101, `${code}: the upgrade is accepted, then closed (${outcome.body})`);
+  assert.equal(outcome.closeCode, closeCodeOf(code), `close code for ${code}`);
+  return statusOf(code);
 }
 
 /** `topic=a&topic=b`, each encoded. */

@@ -159,9 +159,17 @@ describe('authorization hook', () => {
     assert.equal(mine[0]!.claims['sub'], 'sup1');
     assert.deepEqual(mine[0]!.claims['herald'], GROUPS);
     assert.deepEqual(mine[0]!.topics, ['groups/7']);
-    const before = calls.length;
-    assertOpened(await attempt(running.url, 'ws', topicQuery('news/today'), bearer(await supervisor('sup1', { jti }))), 'ws');
-    assert.equal(calls.length, before, 'a public topic alone does not ask the hook');
+    assert.equal(mine[0]!.connect, true, 'asked as the connection opens');
+    // Issue 12: the hook is asked at every connect, where it may name topics; with a
+    // public topic alone it is asked about no topic (before, it was not asked at all).
+    const publicOnly = 'public-only';
+    assertOpened(await attempt(running.url, 'ws', topicQuery('news/today'), bearer(await supervisor('sup1', { jti: publicOnly }))), 'ws');
+    const asked = calls.filter((call) => call.claims['jti'] === publicOnly);
+    assert.deepEqual(
+      asked.map((call) => call.topics),
+      [[]],
+      'never about the public topic',
+    );
   });
 
   it('caches answers, refusals included, within authorizeCacheTtl', async () => {
@@ -204,7 +212,7 @@ describe('authorization hook', () => {
     }
   });
 
-  it('authorizeUrl gets a JSON POST of exactly {sub, claims, topics}, without the token', async () => {
+  it('authorizeUrl gets a JSON POST of exactly {sub, claims, topics, connect} at connect, without the token', async () => {
     const jti = 'posted-body';
     const supervisorToken = await supervisor('sup1', { jti });
     assertOpened(await attempt(viaUrl.url, 'ws', topicQuery('groups/7'), bearer(supervisorToken)), 'ws');
@@ -213,7 +221,9 @@ describe('authorization hook', () => {
     assert.equal(request.method, 'POST');
     assert.match(String(request.type), /^application\/json/);
     const body = JSON.parse(request.body) as Record<string, unknown>;
-    assert.deepEqual(Object.keys(body).sort(), ['claims', 'sub', 'topics']);
+    // `connect: true` since issue 12: asked as the connection opens, the hook may name topics.
+    assert.deepEqual(Object.keys(body).sort(), ['claims', 'connect', 'sub', 'topics']);
+    assert.equal(body['connect'], true);
     assert.equal(body['sub'], 'sup1');
     assert.deepEqual(body['topics'], ['groups/7']);
     assert.equal((body['claims'] as Record<string, unknown>)['sub'], 'sup1');

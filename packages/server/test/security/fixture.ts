@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { after, before } from 'node:test';
 import type { ErrorCode, HubOptions } from '../../src/index.js';
-import { claimsOf, SECRET, sign, topicQuery, type HeraldClaim, type Outcome, type Transport } from '../helpers/auth.js';
+import { claimsOf, REFUSED_AFTER_UPGRADE, refusedStatus, SECRET, sign, topicQuery, type HeraldClaim, type Outcome, type Transport } from '../helpers/auth.js';
 import { WsSubscriber, type Message } from '../helpers/clients.js';
 import { startHub, type RunningHub } from '../helpers/hub.js';
 
@@ -34,10 +34,16 @@ export const ED = generateKeyPairSync('ed25519');
 
 export const bearer = (value: string): Record<string, string> => ({ authorization: `Bearer ${value}` });
 
+/**
+ * Asserts a refusal with the code's HTTP status, or, for a WebSocket refused for
+ * its credential or rights, with the upgrade accepted, the `error` and the code's
+ * close code (see `refusedStatus`).
+ */
 export function assertRefused(outcome: Outcome, status: number, code: ErrorCode): void {
   assert.equal(outcome.opened, false, 'the subscription must not open');
-  assert.equal(outcome.status, status, outcome.body);
   assert.equal(outcome.code, code, outcome.body);
+  assert.equal(refusedStatus(outcome), status, outcome.body);
+  if (outcome.transport === 'ws' && REFUSED_AFTER_UPGRADE.has(code)) return;
   assert.match(String(outcome.headers['content-type']), /^application\/json/);
 }
 
