@@ -1,4 +1,4 @@
-import { assertTopicPattern, decodeHubMessage, HeraldError, isErrorCode, type HubError } from '@herald/protocol';
+import { decodeHubMessage, HeraldError, isErrorCode, type HubError } from '@herald/protocol';
 import { backoffDelay } from './backoff.js';
 import { Emitter } from './emitter.js';
 import { lossCode, nextStep, type Goodbye } from './loss-policy.js';
@@ -6,7 +6,7 @@ import { resolveOptions, type ClientOptions, type ResolvedOptions } from './opti
 import { publishOverHttp, type PublishOptions } from './publish.js';
 import { ResumePosition } from './resume-position.js';
 import { SubscriptionSync } from './subscription-sync.js';
-import { Subscriptions, type Subscription } from './subscriptions.js';
+import { newSubscription, Subscriptions } from './subscriptions.js';
 import { TokenRefresh } from './token-refresh.js';
 import type { Transport, TransportEnd } from './transport.js';
 import type { ClientEvents, ConnectionState, DeliveryState, SubscribeOptions } from './types.js';
@@ -104,11 +104,7 @@ export class HeraldClient {
    */
   subscribe<Data = unknown>(topics: string | readonly string[], options: SubscribeOptions<Data>): () => void {
     if (this.#state === 'closed') throw new Error('herald client: subscribe() after close()');
-    const patterns = [...new Set(typeof topics === 'string' ? [topics] : topics)];
-    if (patterns.length === 0) throw new HeraldError('invalid_topic', 'subscribe() needs at least one topic');
-    for (const pattern of patterns) assertTopicPattern(pattern);
-    if (typeof options?.onEvent !== 'function') throw new TypeError('herald client: subscribe() needs an onEvent function');
-    const subscription: Subscription = { patterns, options, confirmed: false };
+    const subscription = newSubscription(topics, options);
     this.#subscriptions.add(subscription);
     this.#queueSync();
     return () => {

@@ -1,4 +1,4 @@
-import { matchTopic, type HeraldError } from '@herald/protocol';
+import { assertTopicPattern, HeraldError, matchTopic } from '@herald/protocol';
 import { guarded } from './emitter.js';
 import type { HeraldEvent, ResetNotice, SubscribeOptions } from './types.js';
 
@@ -12,6 +12,15 @@ export interface Subscription {
   confirmed: boolean;
   /** Set when it is being subscribed again with no position to resume from: it gets a `reset` once confirmed. */
   resetOnConfirm?: boolean;
+}
+
+/** Validates the arguments of `subscribe()` (a bad pattern throws `invalid_topic`) and makes the subscription. */
+export function newSubscription<Data>(topics: string | readonly string[], options: SubscribeOptions<Data>): Subscription {
+  const patterns = [...new Set(typeof topics === 'string' ? [topics] : topics)];
+  if (patterns.length === 0) throw new HeraldError('invalid_topic', 'subscribe() needs at least one topic');
+  for (const pattern of patterns) assertTopicPattern(pattern);
+  if (typeof options?.onEvent !== 'function') throw new TypeError('herald client: subscribe() needs an onEvent function');
+  return { patterns, options, confirmed: false };
 }
 
 /** A group of subscriptions sent in one request because they start from the same position. */

@@ -1,3 +1,4 @@
+import { ERROR_MESSAGES } from './error-messages.js';
 /**
  * What a client does when a connection ends with, or is refused with, an error
  * code. The client (packages/client) reads this instead of keeping its own tables;
@@ -40,56 +41,56 @@ export const CLIENT_ACTIONS = ['give_up', 'back_off', 'fresh_token', 'wait', 're
  * answer a connection attempt, and the client has always retried every HTTP
  * status outside 400, 401, 403, 404, 405 and 426 with back-off.
  */
-export const ERRORS = {
-  invalid_json: { status: 400, client: 'give_up', message: 'The body or frame is not valid JSON.' },
-  invalid_request: { status: 400, client: 'give_up', message: 'The request does not have the documented shape.' },
-  invalid_topic: { status: 400, client: 'give_up', message: 'A topic or topic pattern is not valid.' },
-  invalid_type: { status: 400, client: 'give_up', message: 'The event type is not valid.' },
-  reserved_type: { status: 400, client: 'give_up', message: 'The event type is the name of a control message.' },
-  invalid_id: { status: 400, client: 'give_up', message: 'The event id is not valid.' },
-  invalid_since: { status: 400, client: 'give_up', message: 'The resume position (Last-Event-ID, lastEventId or since) is not valid.' },
-  invalid_filter: { status: 400, client: 'give_up', message: 'The subscription filter is not valid.' },
-  too_many_topics: { status: 400, client: 'give_up', message: 'The connection would hold more topics than allowed.' },
-  invalid_data: { status: 400, client: 'give_up', message: 'The event data cannot be serialized as JSON (nested too deeply, circular, or not JSON).' },
-  event_too_large: { status: 413, client: 'back_off', message: 'The serialized event data is larger than allowed.' },
-  payload_too_large: { status: 413, client: 'back_off', message: 'The request body is larger than allowed.' },
-  unsupported_media_type: { status: 415, client: 'back_off', message: 'The request body must be application/json.' },
-  request_timeout: { status: 408, client: 'back_off', message: 'The request took too long to arrive.' },
-  header_too_large: { status: 431, client: 'back_off', message: 'The request headers are larger than allowed.' },
-  not_found: { status: 404, client: 'give_up', message: 'No such endpoint.' },
-  method_not_allowed: { status: 405, client: 'give_up', message: 'The endpoint does not accept this method.' },
-  upgrade_required: { status: 426, client: 'give_up', message: 'This endpoint needs a WebSocket upgrade.' },
-  // 4401, 4403 and 4503 (4000 + the HTTP status) close a WebSocket upgrade refused
-  // for its credential or rights: browsers hide an HTTP answer to an upgrade (the
-  // page sees 1006), so the hub accepts it and closes with a code the page can read.
-  unauthorized: { status: 401, close: 4401, client: 'fresh_token', message: 'A valid token is required.' },
-  token_expired: { status: 401, close: 4001, client: 'fresh_token', message: 'The token has expired or was revoked; reconnect with a fresh token.' },
-  forbidden: { status: 403, close: 4403, client: 'give_up', message: 'The token does not grant this.' },
-  authorization_unavailable: { status: 503, close: 4503, client: 'back_off', message: 'The authorization hook did not answer; try again.' },
-  origin_not_allowed: { status: 403, client: 'give_up', message: 'Requests from this Origin are not allowed.' },
-  rate_limited: { status: 429, close: 4029, client: 'back_off', message: 'Too many requests; slow down.' },
-  too_many_connections_from_ip: { status: 429, close: 4008, client: 'back_off', message: 'This address holds as many connections as allowed.' },
-  too_many_connections: { status: 503, client: 'back_off', message: 'The hub holds as many connections as allowed.' },
-  unsupported_data: { status: 400, close: 1003, client: 'back_off', message: 'Only JSON text frames are accepted.' },
-  frame_too_large: { status: 413, close: 1009, client: 'back_off', message: 'The WebSocket frame is larger than allowed.' },
-  slow_consumer: { status: 503, close: 4009, client: 'resume', message: 'The connection could not keep up and was dropped; reconnect and resume.' },
-  shutting_down: { status: 503, close: 1012, client: 'wait', message: 'The hub is shutting down; reconnect after the suggested delay.' },
-  broker_unavailable: {
-    status: 503,
-    close: 1013,
-    client: 'back_off',
-    message: 'The event log is not reachable; try again. A refused publish published nothing.',
-  },
-  outcome_unknown: {
-    status: 504,
-    client: 'back_off',
-    message: 'The event log stopped answering during the publish; the events may or may not be in the log. Retry with the same publisher ids.',
-  },
-  internal_error: { status: 500, close: 1011, client: 'back_off', message: 'An unexpected error occurred in the hub.' },
-} as const satisfies Record<string, { status: number; close?: number; client: ClientAction; message: string }>;
+const ERROR_CATALOG = {
+  invalid_json: { status: 400, client: 'give_up' },
+  invalid_request: { status: 400, client: 'give_up' },
+  invalid_topic: { status: 400, client: 'give_up' },
+  invalid_type: { status: 400, client: 'give_up' },
+  reserved_type: { status: 400, client: 'give_up' },
+  invalid_id: { status: 400, client: 'give_up' },
+  invalid_since: { status: 400, client: 'give_up' },
+  invalid_filter: { status: 400, client: 'give_up' },
+  too_many_topics: { status: 400, client: 'give_up' },
+  invalid_data: { status: 400, client: 'give_up' },
+  event_too_large: { status: 413, client: 'back_off' },
+  payload_too_large: { status: 413, client: 'back_off' },
+  unsupported_media_type: { status: 415, client: 'back_off' },
+  request_timeout: { status: 408, client: 'back_off' },
+  header_too_large: { status: 431, client: 'back_off' },
+  not_found: { status: 404, client: 'give_up' },
+  method_not_allowed: { status: 405, client: 'give_up' },
+  upgrade_required: { status: 426, client: 'give_up' },
+  unauthorized: { status: 401, close: 4401, client: 'fresh_token' },
+  token_expired: { status: 401, close: 4001, client: 'fresh_token' },
+  forbidden: { status: 403, close: 4403, client: 'give_up' },
+  authorization_unavailable: { status: 503, close: 4503, client: 'back_off' },
+  origin_not_allowed: { status: 403, client: 'give_up' },
+  rate_limited: { status: 429, close: 4029, client: 'back_off' },
+  too_many_connections_from_ip: { status: 429, close: 4008, client: 'back_off' },
+  too_many_connections: { status: 503, client: 'back_off' },
+  unsupported_data: { status: 400, close: 1003, client: 'back_off' },
+  frame_too_large: { status: 413, close: 1009, client: 'back_off' },
+  slow_consumer: { status: 503, close: 4009, client: 'resume' },
+  shutting_down: { status: 503, close: 1012, client: 'wait' },
+  broker_unavailable: { status: 503, close: 1013, client: 'back_off' },
+  outcome_unknown: { status: 504, client: 'back_off' },
+  internal_error: { status: 500, close: 1011, client: 'back_off' },
+} as const satisfies Record<string, { status: number; close?: number; client: ClientAction }>;
 
 /** A documented Herald error code. */
-export type ErrorCode = keyof typeof ERRORS;
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+type CatalogRow<K extends ErrorCode> = (typeof ERROR_CATALOG)[K] & { readonly message: string };
+
+/**
+ * The catalog with each code's default message. The messages live in
+ * error-messages.ts, which browser builds replace with an empty table (the
+ * package's `browser` field): the client always words its own errors, so the
+ * texts would only weigh on its bundle. There, a default message is the code.
+ */
+export const ERRORS = Object.fromEntries(Object.entries(ERROR_CATALOG).map(([code, row]) => [code, { ...row, message: ERROR_MESSAGES[code] ?? code }])) as {
+  readonly [K in ErrorCode]: CatalogRow<K>;
+};
 
 /** The JSON body of every HTTP error answer: `{"error":{"code","message"}}`. */
 export interface ErrorBody {
