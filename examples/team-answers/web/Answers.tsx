@@ -1,17 +1,11 @@
 // The team answers, newest first, kept live from the bridged channel: `create` adds one,
 // `delete` (always an array of ids in the team's format) removes them.
-import type { HeraldEvent } from '@herald/client';
-import { useLiveList, useTopic } from '@herald/react';
+import { useLiveList } from '@herald/react';
 import { deleteAll, deleteAnswer, listAnswers, type TeamAnswer } from './api.js';
 
 export function Answers({ topic }: { topic: string }) {
-  const { items, state, reload } = useLiveList<TeamAnswer>({ topic, load: listAnswers, getKey: (answer) => answer.id });
-  // useLiveList applies a `delete` of one item by its key, not the team's array of ids
-  // (issue 12 adds that). Until then a bulk delete reloads the list: the app server has
-  // already removed the rows when it publishes, so the reload shows the list without them.
-  useTopic(topic, (event: HeraldEvent<unknown>) => {
-    if (event.type === 'delete' && Array.isArray(event.data)) reload();
-  });
+  // `delete` with the team's array of ids is a bulk delete useLiveList applies by key.
+  const { items, state } = useLiveList<TeamAnswer>({ topic, load: listAnswers, getKey: (answer) => answer.id });
   const newestFirst = [...items].sort((a, b) => b.id - a.id);
   return (
     <section id="answers" data-state={state}>
