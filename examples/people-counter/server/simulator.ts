@@ -16,8 +16,11 @@ export class Simulator {
   async step(): Promise<Movement> {
     const session = (await this.#counter.sessions()).find((s) => s.id === this.#sessionId);
     const fill = session === undefined ? 0 : session.current_count / session.capacity;
-    const direction = Math.random() < 0.75 - fill / 2 ? 'in' : 'out';
-    return this.#counter.move(this.#sessionId, direction, 1 + Math.floor(Math.random() * 3));
+    const inside = session?.current_count ?? 0;
+    const direction = inside === 0 || Math.random() < 0.75 - fill / 2 ? 'in' : 'out';
+    // Nobody leaves who is not inside.
+    const count = 1 + Math.floor(Math.random() * 3);
+    return this.#counter.move(this.#sessionId, direction, direction === 'out' ? Math.min(count, inside) : count);
   }
 
   /** Steps every `intervalMs` until {@link stop}; a failed step is logged, not fatal. */
