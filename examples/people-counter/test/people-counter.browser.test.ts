@@ -68,6 +68,8 @@ describe('example: people counter (Postgres tables + herald pg triggers + herald
     // An insert appears; the session's row updates in place (the same element, new numbers).
     await page.locator('[data-session="lobby"]').evaluate((card) => card.setAttribute('data-marked', 'yes'));
     await page.locator('#move-in').click();
+    // The button's request goes out from the page; wait for its row so the next one is surely newer.
+    await waitUntil(async () => (await movementIds(page)).length === 2, "the button's movement on the page");
     const second = await stack.counter.move(lobby, 'in', 3);
     await waitUntil(async () => (await movementIds(page)).length === 3, 'two inserted movements on the page');
     assert.equal((await movementIds(page))[0], String(second.id), 'newest first');
