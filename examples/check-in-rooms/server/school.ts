@@ -3,7 +3,7 @@
 // rights comes from here, through the authorization hook.
 import { HttpError } from '../../shared/http.js';
 
-export interface Room {
+interface Room {
   id: string;
   name: string;
 }

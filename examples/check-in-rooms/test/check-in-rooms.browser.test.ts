@@ -83,6 +83,12 @@ describe('example: check-in rooms (JWT login + authorization hook + server-chose
       });
       assert.equal(response.status, 201, await response.text());
     };
+    const tokenFor = async (supervisor: string): Promise<string> => {
+      const { session } = (await (await fetch(`${stack.url}api/login`, { method: 'POST', body: JSON.stringify({ supervisor }) })).json()) as {
+        session: string;
+      };
+      return ((await (await fetch(`${stack.url}api/token`, { method: 'POST', headers: { 'x-session': session } })).json()) as { token: string }).token;
+    };
     const expected = (supervisor: string): string[] =>
       stack.school
         .groupsOf(supervisor)
@@ -126,6 +132,17 @@ describe('example: check-in rooms (JWT login + authorization hook + server-chose
       (await shown(ben)).every((entry) => entry.startsWith('g12/')),
       'Ben never sees another group',
     );
+
+    // The hook, not the client, chooses: a token alone subscribes Ben to his group, and naming another group is refused.
+    const benToken = await tokenFor('ben');
+    const stream = await fetch(`${stack.hub.url}/events?token=${benToken}`, { signal: AbortSignal.timeout(5000) });
+    assert.equal(stream.status, 200);
+    const reader = stream.body!.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    await reader.cancel();
+    assert.match(first, /"topics":\["groups\/g12"\]/, first);
+    const refused = await fetch(`${stack.hub.url}/events?topic=groups%2Fg7&token=${benToken}`);
+    assert.equal(refused.status, 403, await refused.text());
 
     // A check-out reaches the supervisor too.
     const response = await fetch(`${stack.url}api/groups/g7/checkins/s1`, { method: 'DELETE' });

@@ -5,7 +5,7 @@ export interface Supervisor {
   name: string;
 }
 
-export interface Room {
+interface Room {
   id: string;
   name: string;
 }
