@@ -191,12 +191,11 @@ export class HeraldClient {
       .then(
         (token) => {
           if (generation !== this.#generation) return;
-          const topics = kind === 'sse' ? this.#subscriptions.patterns() : [];
-          // One resume position per SSE stream: the last event id, else the first `since` given.
-          const since =
-            kind === 'sse' ? (this.#position.lastEventId ?? this.#subscriptions.list().find((s) => s.options.since !== undefined)?.options.since) : undefined;
-          if (kind === 'sse') this.#subscriptions.markUnresumable(() => since);
-          this.#position.opening(since);
+          const sse = kind === 'sse';
+          const topics = sse ? this.#subscriptions.patterns() : [];
+          const since = sse ? this.#subscriptions.streamSince(this.#position.lastEventId) : token ? this.#position.lastEventId : undefined;
+          if (sse) this.#subscriptions.markUnresumable(() => since);
+          this.#position.opening(sse ? since : undefined);
           const filter = kind === 'sse' ? this.#subscriptions.hubFilter() : undefined;
           this.#sync.restart(topics, filter);
           this.#refresh.opened(token ?? undefined);

@@ -109,6 +109,15 @@ export class Subscriptions {
     }
   }
 
+  /**
+   * Where a new SSE stream resumes (one position per stream): the client's last event id, else the first `since` a
+   * subscription gave. A WebSocket connection resumes the hub's server-chosen topics from the last event id in its
+   * URL instead; its own subscribes carry their own `since`.
+   */
+  streamSince(lastEventId: string | undefined): string | undefined {
+    return lastEventId ?? this.list().find((s) => s.options.since !== undefined)?.options.since;
+  }
+
   /** Tells subscriptions the hub refused them; returns the ones without an `onError`. */
   refuse(subscriptions: Iterable<Subscription>, error: HeraldError): Subscription[] {
     const unhandled: Subscription[] = [];

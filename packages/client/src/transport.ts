@@ -12,7 +12,7 @@ export interface TransportRequest {
   token: string | undefined;
   /** SSE: the topic patterns of the stream. WebSocket: unused (topics are sent as `subscribe` messages). */
   topics: readonly string[];
-  /** SSE: resume after this event id. WebSocket: unused. */
+  /** SSE: resume after this event id. WebSocket: resume the hub's server-chosen topics after it (`?since=`). */
   since: string | undefined;
   /** SSE: the stream's filter, for all its topics. WebSocket: unused (filters go in `subscribe` messages). */
   filter?: string | undefined;

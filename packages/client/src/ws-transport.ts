@@ -22,7 +22,10 @@ const OPEN = 1;
 /** A transport over `GET <url>/ws`. Topics are subscribed with messages once `connected` arrives. */
 export function webSocketTransport(WebSocketImpl: WebSocketConstructor): TransportFactory {
   return (request, handlers) => {
-    const url = endpointUrl(request.url, '/ws', request.token === undefined ? [] : [['token', request.token]]);
+    const params: Array<[string, string]> = request.token === undefined ? [] : [['token', request.token]];
+    // Resumes the topics the hub subscribes at connect (server-chosen ones); the hub ignores it when there are none.
+    if (request.since !== undefined) params.push(['since', request.since]);
+    const url = endpointUrl(request.url, '/ws', params);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     let opened = false;
     let done = false;

@@ -76,7 +76,6 @@ export class WsEndpoint {
       });
       if (refusal === undefined) {
         checkOpeningTopics(topics, host.options.maxTopicsPerConnection, false);
-        if (since !== undefined && topics.length === 0) throw new HeraldError('invalid_request', 'since needs at least one ?topic= to resume');
       }
     }
     const admission = host.admit(address);
@@ -88,7 +87,10 @@ export class WsEndpoint {
       this.#wss.handleUpgrade(req, socket, head, (ws) => closeRefused(ws, refused));
       return;
     }
-    this.#wss.handleUpgrade(req, socket, head, (ws) => open(host, ws, principal, address, { topics, since, filter, filtered: requested }));
+    // A `since` with no topic to resume is ignored: the SDK sends its position on every reconnect, for the topics
+    // the hub may choose for the token, and subscribes the rest with messages that carry their own `since`.
+    const resumeFrom = topics.length === 0 ? undefined : since;
+    this.#wss.handleUpgrade(req, socket, head, (ws) => open(host, ws, principal, address, { topics, since: resumeFrom, filter, filtered: requested }));
   }
 }
 
