@@ -2,10 +2,9 @@
 // hook) and the hub (`herald serve` with a JWT secret, the hook and its periodic re-check,
 // its log in Redis), and the built page the app serves.
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { HubProcess } from '../../shared/hub-process.js';
-import { freePort, listen } from '../../shared/net.js';
+import type { HubProcess } from '../../shared/hub-process.js';
+import { closeAppServer, exampleHub, openAppServer, startHub } from '../../shared/app-stack.js';
 import { buildPage } from '../../shared/page.js';
 import { HttpPublisher } from '../../shared/publisher.js';
 import { requireServices } from '../../shared/services.js';
@@ -47,22 +46,15 @@ export async function startCheckInStack(options: CheckInStackOptions): Promise<C
   ]);
   await buildPage(WEB_ROOT, options.pageDir);
 
-  const server = createServer();
-  const appOrigin = `http://127.0.0.1:${await listen(server, options.appPort)}`;
-  const hubPort = options.hubPort === 0 ? await freePort() : options.hubPort;
+  const appServer = await openAppServer(options.appPort, options.hubPort);
+  const { server, origin: appOrigin } = appServer;
   // Fresh secrets each run: only this app mints tokens, publishes, and answers the hook.
   const jwtSecret = randomBytes(32).toString('hex');
   const publishKey = randomBytes(24).toString('hex');
   const hookPath = `/hook/authorize/${randomBytes(12).toString('hex')}`;
-  const hub = new HubProcess({
-    port: hubPort,
-    ...(options.hubOutput === undefined ? {} : { output: options.hubOutput }),
-    args: [
-      '--host',
-      '127.0.0.1',
-      '--no-demo',
-      '--log-level',
-      'warn',
+  const hub = exampleHub(
+    appServer,
+    [
       '--redis',
       options.redisUrl,
       '--redis-prefix',
@@ -78,16 +70,11 @@ export async function startCheckInStack(options: CheckInStackOptions): Promise<C
       // A revoked supervision must not be answered from the cache at the next re-check.
       '--authorize-cache-ttl',
       '0',
-      '--allowed-origins',
-      `${appOrigin},${appOrigin.replace('127.0.0.1', 'localhost')}`,
       '--heartbeat',
       '10s',
-      '--shutdown-timeout',
-      '2s',
-      '--shutdown-jitter',
-      '200ms',
     ],
-  });
+    options.hubOutput,
+  );
   // The hook is served by this server, so it must answer before the hub asks it.
   const school = seedSchool();
   const publisher = new HttpPublisher({ hubUrl: hub.url, publishKey, idPrefix: `check-in-${Date.now().toString(36)}` });
@@ -101,12 +88,7 @@ export async function startCheckInStack(options: CheckInStackOptions): Promise<C
     sessions: new Map(),
   };
   server.on('request', (req, res) => void handleRequest(app, req, res));
-  try {
-    await hub.start();
-  } catch (error) {
-    server.close();
-    throw error;
-  }
+  await startHub(appServer, hub);
 
   return {
     url: `${appOrigin}/`,
@@ -115,8 +97,7 @@ export async function startCheckInStack(options: CheckInStackOptions): Promise<C
     publisher,
     async close() {
       publisher.close();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+      await closeAppServer(appServer);
       await hub.stop();
     },
   };

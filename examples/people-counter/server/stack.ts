@@ -3,10 +3,9 @@
 // changes (`herald serve --postgres`, history refilled from the outbox on restart), the
 // app server that writes the tables, and the built page.
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { HubProcess } from '../../shared/hub-process.js';
-import { freePort, listen } from '../../shared/net.js';
+import type { HubProcess } from '../../shared/hub-process.js';
+import { closeAppServer, exampleHub, openAppServer, startHub } from '../../shared/app-stack.js';
 import { buildPage } from '../../shared/page.js';
 import { requireServices } from '../../shared/services.js';
 import { handleRequest, type AppContext } from './api.js';
@@ -60,41 +59,26 @@ export async function startPeopleCounterStack(options: PeopleCounterStackOptions
   await counter.ensureSession('cafeteria', 'Cafeteria', 40);
   await buildPage(WEB_ROOT, options.pageDir);
 
-  const server = createServer();
-  const appOrigin = `http://127.0.0.1:${await listen(server, options.appPort)}`;
-  const hubPort = options.hubPort === 0 ? await freePort() : options.hubPort;
-  const hub = new HubProcess({
-    port: hubPort,
-    ...(options.hubOutput === undefined ? {} : { output: options.hubOutput }),
-    args: [
-      '--host',
-      '127.0.0.1',
-      '--no-demo',
-      '--log-level',
-      'warn',
+  const appServer = await openAppServer(options.appPort, options.hubPort);
+  const { server, origin: appOrigin } = appServer;
+  const hub = exampleHub(
+    appServer,
+    [
       '--postgres',
       url,
       // Events come only from the tables; a key nobody is given closes HTTP publishing.
       '--publish-key',
       randomBytes(24).toString('hex'),
-      '--allowed-origins',
-      `${appOrigin},${appOrigin.replace('127.0.0.1', 'localhost')}`,
       // The relay also wakes on NOTIFY; polling this often only bounds a missed wake-up.
       '--pg-poll-interval',
       '250ms',
-      '--shutdown-timeout',
-      '2s',
-      '--shutdown-jitter',
-      '200ms',
     ],
-  });
-  try {
-    await hub.start();
-  } catch (error) {
-    server.close();
+    options.hubOutput,
+  );
+  await startHub(appServer, hub).catch(async (error: unknown) => {
     await counter.close();
     throw error;
-  }
+  });
 
   const simulator = new Simulator(counter, SESSION_ID);
   if (options.simulateEveryMs !== undefined) simulator.start(options.simulateEveryMs);
@@ -108,8 +92,7 @@ export async function startPeopleCounterStack(options: PeopleCounterStackOptions
     sessionId: SESSION_ID,
     async close() {
       simulator.stop();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+      await closeAppServer(appServer);
       await hub.stop();
       await counter.close();
     },

@@ -2,10 +2,9 @@
 // the app server that owns the data and publishes to it, and the built page the app serves.
 // `npm run example -- sports` starts it; the browser test starts it and restarts its hub.
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { HubProcess } from '../../shared/hub-process.js';
-import { freePort, listen } from '../../shared/net.js';
+import type { HubProcess } from '../../shared/hub-process.js';
+import { closeAppServer, exampleHub, openAppServer, startHub } from '../../shared/app-stack.js';
 import { buildPage } from '../../shared/page.js';
 import { HttpPublisher } from '../../shared/publisher.js';
 import { requireServices } from '../../shared/services.js';
@@ -48,43 +47,16 @@ export async function startSportsStack(options: SportsStackOptions): Promise<Spo
   ]);
   await buildPage(WEB_ROOT, options.pageDir);
 
-  const server = createServer();
-  const appOrigin = `http://127.0.0.1:${await listen(server, options.appPort)}`;
-  const hubPort = options.hubPort === 0 ? await freePort() : options.hubPort;
+  const appServer = await openAppServer(options.appPort, options.hubPort);
+  const { server, origin: appOrigin } = appServer;
   // A fresh key each run: only this app server may publish. Without a JWT key every topic may be read, as the team's public event pages could.
   const publishKey = randomBytes(24).toString('hex');
-  const hub = new HubProcess({
-    port: hubPort,
-    ...(options.hubOutput === undefined ? {} : { output: options.hubOutput }),
-    args: [
-      '--host',
-      '127.0.0.1',
-      '--no-demo',
-      '--log-level',
-      'warn',
-      '--redis',
-      options.redisUrl,
-      '--redis-prefix',
-      options.redisPrefix,
-      '--publish-key',
-      publishKey,
-      '--allowed-origins',
-      `${appOrigin},${appOrigin.replace('127.0.0.1', 'localhost')}`,
-      '--heartbeat',
-      '10s',
-      // A restart should be quick, and its reconnects need no spreading for one page.
-      '--shutdown-timeout',
-      '2s',
-      '--shutdown-jitter',
-      '200ms',
-    ],
-  });
-  try {
-    await hub.start();
-  } catch (error) {
-    server.close();
-    throw error;
-  }
+  const hub = exampleHub(
+    appServer,
+    ['--redis', options.redisUrl, '--redis-prefix', options.redisPrefix, '--publish-key', publishKey, '--heartbeat', '10s'],
+    options.hubOutput,
+  );
+  await startHub(appServer, hub);
 
   const publisher = new HttpPublisher({ hubUrl: hub.url, publishKey, idPrefix: `sports-${Date.now().toString(36)}` });
   const service = new EventService(seedEvent(), publisher);
@@ -98,8 +70,7 @@ export async function startSportsStack(options: SportsStackOptions): Promise<Spo
     publisher,
     async close() {
       publisher.close();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+      await closeAppServer(appServer);
       await hub.stop();
     },
   };

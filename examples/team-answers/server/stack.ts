@@ -1,10 +1,9 @@
 // The whole team answers example: the hub (`herald serve` bridging the Redis channel the
 // back end already publishes to), the app server that owns the answers, and the built page.
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { HubProcess } from '../../shared/hub-process.js';
-import { freePort, listen } from '../../shared/net.js';
+import type { HubProcess } from '../../shared/hub-process.js';
+import { closeAppServer, exampleHub, openAppServer, startHub } from '../../shared/app-stack.js';
 import { buildPage } from '../../shared/page.js';
 import { requireServices } from '../../shared/services.js';
 import { AnswerStore } from './answers.js';
@@ -45,19 +44,12 @@ export async function startTeamAnswersStack(options: TeamAnswersStackOptions): P
   ]);
   await buildPage(WEB_ROOT, options.pageDir);
 
-  const server = createServer();
-  const appOrigin = `http://127.0.0.1:${await listen(server, options.appPort)}`;
-  const hubPort = options.hubPort === 0 ? await freePort() : options.hubPort;
+  const appServer = await openAppServer(options.appPort, options.hubPort);
+  const { server, origin: appOrigin } = appServer;
   const channel = options.channel ?? CHANNEL;
-  const hub = new HubProcess({
-    port: hubPort,
-    ...(options.hubOutput === undefined ? {} : { output: options.hubOutput }),
-    args: [
-      '--host',
-      '127.0.0.1',
-      '--no-demo',
-      '--log-level',
-      'warn',
+  const hub = exampleHub(
+    appServer,
+    [
       '--redis',
       options.redisUrl,
       '--redis-prefix',
@@ -67,23 +59,13 @@ export async function startTeamAnswersStack(options: TeamAnswersStackOptions): P
       // Events come only from the bridge; a key nobody is given closes HTTP publishing.
       '--publish-key',
       randomBytes(24).toString('hex'),
-      '--allowed-origins',
-      `${appOrigin},${appOrigin.replace('127.0.0.1', 'localhost')}`,
       // The team's page counted on a heartbeat; the hub sends one on every connection.
       '--heartbeat',
       '10s',
-      '--shutdown-timeout',
-      '2s',
-      '--shutdown-jitter',
-      '200ms',
     ],
-  });
-  try {
-    await hub.start();
-  } catch (error) {
-    server.close();
-    throw error;
-  }
+    options.hubOutput,
+  );
+  await startHub(appServer, hub);
 
   const store = new AnswerStore();
   const notifier = new RedisNotifier(options.redisUrl, channel);
@@ -95,8 +77,7 @@ export async function startTeamAnswersStack(options: TeamAnswersStackOptions): P
     hub,
     store,
     async close() {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+      await closeAppServer(appServer);
       await notifier.close();
       await hub.stop();
     },
