@@ -2,14 +2,12 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
 import type { Browser, Page } from 'playwright-core';
 import { waitUntil } from '../../../packages/server/test/helpers/hub.js';
 import { redisUrl } from '../../shared/services.js';
-import { exampleSkipReason, launchChromium } from '../../shared/test/browser.js';
+import { dropRedisPrefix, exampleSkipReason, HubLog, launchChromium } from '../../shared/test/browser.js';
 import { startCheckInStack, type CheckInStack } from '../server/stack.js';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../../test-output/', import.meta.url));
@@ -37,14 +35,12 @@ const statesSeen = (page: Page): Promise<string[]> => page.evaluate(() => (windo
 describe('example: check-in rooms (JWT login + authorization hook + server-chosen groups + React page in Chromium)', { skip }, () => {
   const work = mkdtempSync(join(tmpdir(), 'herald-check-in-'));
   const prefix = `herald-test-check-in-${process.pid}-${Date.now()}:`;
-  const hubLog: string[] = [];
+  const hubLog = new HubLog();
   let stack: CheckInStack;
   let browser: Browser;
 
   before(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
-    const hubOutput = new PassThrough();
-    hubOutput.on('data', (chunk: Buffer) => hubLog.push(chunk.toString()));
     stack = await startCheckInStack({
       appPort: 0,
       hubPort: 0,
@@ -53,7 +49,7 @@ describe('example: check-in rooms (JWT login + authorization hook + server-chose
       pageDir: join(work, 'dist'),
       tokenLifetimeSeconds: TOKEN_SECONDS,
       reauthorizeInterval: '1s',
-      hubOutput,
+      hubOutput: hubLog.output,
     });
     browser = await launchChromium();
   });
@@ -61,15 +57,8 @@ describe('example: check-in rooms (JWT login + authorization hook + server-chose
     await browser?.close();
     await stack?.close();
     rmSync(work, { recursive: true, force: true });
-    const redis = new Redis(REDIS, { lazyConnect: true, maxRetriesPerRequest: 1 });
-    try {
-      await redis.connect();
-      const keys = await redis.keys(`${prefix}*`);
-      if (keys.length > 0) await redis.del(...keys);
-    } finally {
-      redis.disconnect();
-    }
-    if (hubLog.length > 0) process.stderr.write(`herald serve said:\n${hubLog.join('')}`);
+    await dropRedisPrefix(REDIS, prefix);
+    hubLog.show();
   });
 
   it('each supervisor sees only their groups live; a revoked group stops; tokens refresh without a gap; a hub restart misses nothing', async () => {

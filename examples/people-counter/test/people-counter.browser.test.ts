@@ -2,13 +2,12 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { waitUntil } from '../../../packages/server/test/helpers/hub.js';
 import { reachable } from '../../shared/services.js';
-import { exampleSkipReason, launchChromium } from '../../shared/test/browser.js';
+import { exampleSkipReason, HubLog, launchChromium } from '../../shared/test/browser.js';
 import { dropSchema } from '../server/schema.js';
 import { databaseUrl, startPeopleCounterStack, type PeopleCounterStack } from '../server/stack.js';
 
@@ -38,15 +37,13 @@ describe('example: people counter (Postgres tables + herald pg triggers + herald
   const work = mkdtempSync(join(tmpdir(), 'herald-people-counter-'));
   // A schema of this run's own: its tables, its outbox and its relay's wake-up channel.
   const schema = `people_counter_test_${process.pid}_${Date.now()}`;
-  const hubLog: string[] = [];
+  const hubLog = new HubLog();
   let stack: PeopleCounterStack;
   let browser: Browser;
 
   before(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
-    const hubOutput = new PassThrough();
-    hubOutput.on('data', (chunk: Buffer) => hubLog.push(chunk.toString()));
-    stack = await startPeopleCounterStack({ appPort: 0, hubPort: 0, databaseUrl: DATABASE, schema, pageDir: join(work, 'dist'), hubOutput });
+    stack = await startPeopleCounterStack({ appPort: 0, hubPort: 0, databaseUrl: DATABASE, schema, pageDir: join(work, 'dist'), hubOutput: hubLog.output });
     browser = await launchChromium();
   });
   after(async () => {
@@ -54,7 +51,7 @@ describe('example: people counter (Postgres tables + herald pg triggers + herald
     await stack?.close();
     await dropSchema(DATABASE, schema);
     rmSync(work, { recursive: true, force: true });
-    if (hubLog.length > 0) process.stderr.write(`herald serve said:\n${hubLog.join('')}`);
+    hubLog.show();
   });
 
   it('row inserts, in-place updates, deletes and a resolved alert reach the page live on one connection; a hub restart misses nothing', async () => {

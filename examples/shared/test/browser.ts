@@ -1,6 +1,9 @@
 // What every example's browser test shares: Debian's Chromium launched the way the
-// repository's other browser tests launch it, and loud skips for what is missing.
+// repository's other browser tests launch it, loud skips for what is missing, the hub's
+// log shown once at the end, and the run's Redis keys removed.
 import { existsSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
+import { Redis } from 'ioredis';
 import { chromium, type Browser } from 'playwright-core';
 import { reachable } from '../services.js';
 
@@ -36,4 +39,31 @@ export async function exampleSkipReason(example: string, needs: { redis?: string
 /** A headless Chromium for one test file. */
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+}
+
+/** Collects what the example's `herald serve` logs, so a test can show it once at the end instead of interleaved. */
+export class HubLog {
+  readonly output = new PassThrough();
+  readonly #lines: string[] = [];
+
+  constructor() {
+    this.output.on('data', (chunk: Buffer) => this.#lines.push(chunk.toString()));
+  }
+
+  /** Writes what the hub said, if anything, to stderr. */
+  show(): void {
+    if (this.#lines.length > 0) process.stderr.write(`herald serve said:\n${this.#lines.join('')}`);
+  }
+}
+
+/** Deletes the keys a test run left under its own Redis prefix. */
+export async function dropRedisPrefix(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+  } finally {
+    redis.disconnect();
+  }
 }

@@ -2,14 +2,12 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
 import type { Browser, Page } from 'playwright-core';
 import { waitUntil } from '../../../packages/server/test/helpers/hub.js';
 import { redisUrl } from '../../shared/services.js';
-import { exampleSkipReason, launchChromium } from '../../shared/test/browser.js';
+import { dropRedisPrefix, exampleSkipReason, HubLog, launchChromium } from '../../shared/test/browser.js';
 import { startSportsStack, type SportsStack } from '../server/stack.js';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../../test-output/', import.meta.url));
@@ -72,15 +70,13 @@ async function caughtUp(page: Page, stack: SportsStack, what: string, timeoutMs 
 describe('example: sports events (app server + herald serve + React page in Chromium)', { skip }, () => {
   const work = mkdtempSync(join(tmpdir(), 'herald-sports-'));
   const prefix = `herald-test-sports-${process.pid}-${Date.now()}:`;
-  const hubLog: string[] = [];
+  const hubLog = new HubLog();
   let stack: SportsStack;
   let browser: Browser;
 
   before(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
-    const hubOutput = new PassThrough();
-    hubOutput.on('data', (chunk: Buffer) => hubLog.push(chunk.toString()));
-    stack = await startSportsStack({ appPort: 0, hubPort: 0, redisUrl: REDIS, redisPrefix: prefix, pageDir: join(work, 'dist'), hubOutput });
+    stack = await startSportsStack({ appPort: 0, hubPort: 0, redisUrl: REDIS, redisPrefix: prefix, pageDir: join(work, 'dist'), hubOutput: hubLog.output });
     browser = await launchChromium();
   });
   after(async () => {
@@ -88,15 +84,8 @@ describe('example: sports events (app server + herald serve + React page in Chro
     await stack?.close();
     rmSync(work, { recursive: true, force: true });
     // The hub's log of this run, left in Redis, is of no use to anyone.
-    const redis = new Redis(REDIS, { lazyConnect: true, maxRetriesPerRequest: 1 });
-    try {
-      await redis.connect();
-      const keys = await redis.keys(`${prefix}*`);
-      if (keys.length > 0) await redis.del(...keys);
-    } finally {
-      redis.disconnect();
-    }
-    if (hubLog.length > 0) process.stderr.write(`herald serve said:\n${hubLog.join('')}`);
+    await dropRedisPrefix(REDIS, prefix);
+    hubLog.show();
   });
 
   it('the board and schedule update live; across a hub restart the dot goes reconnecting, then connected, with nothing missed; SSE works too', async () => {

@@ -2,14 +2,12 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
 import type { Browser, Page } from 'playwright-core';
 import { waitUntil } from '../../../packages/server/test/helpers/hub.js';
 import { redisUrl } from '../../shared/services.js';
-import { exampleSkipReason, launchChromium } from '../../shared/test/browser.js';
+import { dropRedisPrefix, exampleSkipReason, HubLog, launchChromium } from '../../shared/test/browser.js';
 import { startTeamAnswersStack, type TeamAnswersStack } from '../server/stack.js';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../../test-output/', import.meta.url));
@@ -27,14 +25,12 @@ describe('example: team answers (app server + Redis channel + herald serve --red
   const work = mkdtempSync(join(tmpdir(), 'herald-team-answers-'));
   const tag = `${process.pid}-${Date.now()}`;
   const prefix = `herald-test-team-answers-${tag}:`;
-  const hubLog: string[] = [];
+  const hubLog = new HubLog();
   let stack: TeamAnswersStack;
   let browser: Browser;
 
   before(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
-    const hubOutput = new PassThrough();
-    hubOutput.on('data', (chunk: Buffer) => hubLog.push(chunk.toString()));
     stack = await startTeamAnswersStack({
       appPort: 0,
       hubPort: 0,
@@ -43,7 +39,7 @@ describe('example: team answers (app server + Redis channel + herald serve --red
       // A channel of this run's own: another run's messages must never reach this hub.
       channel: `team_answers_updates-${tag}`,
       pageDir: join(work, 'dist'),
-      hubOutput,
+      hubOutput: hubLog.output,
     });
     browser = await launchChromium();
   });
@@ -51,15 +47,8 @@ describe('example: team answers (app server + Redis channel + herald serve --red
     await browser?.close();
     await stack?.close();
     rmSync(work, { recursive: true, force: true });
-    const redis = new Redis(REDIS, { lazyConnect: true, maxRetriesPerRequest: 1 });
-    try {
-      await redis.connect();
-      const keys = await redis.keys(`${prefix}*`);
-      if (keys.length > 0) await redis.del(...keys);
-    } finally {
-      redis.disconnect();
-    }
-    if (hubLog.length > 0) process.stderr.write(`herald serve said:\n${hubLog.join('')}`);
+    await dropRedisPrefix(REDIS, prefix);
+    hubLog.show();
   });
 
   it('two users see creates, a delete and delete-all live over SSE; across a hub restart the dot goes reconnecting and back, and the list stays right', async () => {
