@@ -1,14 +1,12 @@
 // What every example's browser test shares: Debian's Chromium launched the way the
 // repository's other browser tests launch it, loud skips for what is missing, the hub's
 // log shown once at the end, and the run's Redis keys removed.
-import { existsSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { Redis } from 'ioredis';
 import { chromium, type Browser } from 'playwright-core';
+import { CHROMIUM, chromiumMissing } from '../../../packages/react/test/helpers/chromium.js';
 import { reachable } from '../services.js';
 
-// Debian's chromium, never a downloaded browser.
-const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 
 /**
@@ -18,9 +16,10 @@ const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-ne
  */
 export async function exampleSkipReason(example: string, needs: { redis?: string } = {}): Promise<string | false> {
   const missing: { message: string; required: boolean; fix: string }[] = [];
-  if (!existsSync(CHROMIUM)) {
+  const noBrowser = chromiumMissing();
+  if (noBrowser !== undefined) {
     missing.push({
-      message: `no browser at ${CHROMIUM}`,
+      message: noBrowser,
       required: process.env['HERALD_REQUIRE_BROWSER'] === '1',
       fix: "install Debian's Chromium with `apt-get install chromium`",
     });

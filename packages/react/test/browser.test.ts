@@ -10,9 +10,8 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { createHub, type Hub } from '../../server/src/index.js';
 import { CuttableProxy, startHub, waitUntil, type RunningHub } from '../../client/test/helpers/setup.js';
+import { CHROMIUM, chromiumMissing } from './helpers/chromium.js';
 
-// Debian's chromium, never a downloaded browser.
-const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--headless',
@@ -30,8 +29,8 @@ const here = (path: string): string => fileURLToPath(new URL(path, import.meta.u
  * HERALD_REQUIRE_BROWSER=1 (as in .ci/run), which makes a missing browser a failure.
  */
 function browserSkipReason(): string | false {
-  if (existsSync(CHROMIUM)) return false;
-  const message = `no browser at ${CHROMIUM}`;
+  const message = chromiumMissing();
+  if (message === undefined) return false;
   if (process.env['HERALD_REQUIRE_BROWSER'] === '1')
     throw new Error(`${message}, and HERALD_REQUIRE_BROWSER=1: install Debian's with \`apt-get install chromium\``);
   process.stderr.write(`\n*** SKIPPING browser tests: ${message}. Install Debian's Chromium with \`apt-get install chromium\` (.ci/run does). ***\n\n`);
