@@ -10,7 +10,7 @@ import { MemoryBroker } from './broker/memory.js';
 import { ConnectionRegistry } from './connection-registry.js';
 import type { LogEvent } from './encoding/log-event.js';
 import type { HubHost, SubscriberRequest } from './http/host.js';
-import { answerClientError } from './http/respond.js';
+import { answerClientError, owesAnswer } from './http/respond.js';
 import { HUB_PATHS, notFound, routeRequest } from './http/router.js';
 import { WsEndpoint } from './http/ws-endpoint.js';
 import { HubMetrics } from './metrics.js';
@@ -173,6 +173,7 @@ export class Hub {
     // (30 s by default); a tenth of the shorter limit keeps the answer close to the limit.
     const checkEvery = Math.max(100, Math.min(this.options.headersTimeout, this.options.requestTimeout) / 10);
     const server = createServer({ connectionsCheckingInterval: checkEvery }, (req, res) => {
+      owesAnswer(res);
       if (!this.handleRequest(req, res)) notFound(res, new URL(req.url ?? '/', 'http://herald.invalid'));
     });
     // Slow-loris guards: a client must finish its headers, and its request, in bounded time.

@@ -20,13 +20,37 @@ export function sendError(res: ServerResponse, error: HeraldError, headers: Reco
   sendJson(res, statusOf(error.code), error.toBody(), headers);
 }
 
+// The answer each socket still owes. Node reports bytes it cannot parse after a
+// request (a body longer than its Content-Length) as a client error while that
+// request may still be being answered, and it was read in full: it may well have
+// been published, so its own answer must not be replaced by a 400.
+const owed = new WeakMap<Duplex, ServerResponse>();
+
+/** Notes that `res` is the answer its socket owes until it is sent (see answerClientError). */
+export function owesAnswer(res: ServerResponse): void {
+  const socket = res.socket;
+  if (socket === null) return;
+  owed.set(socket, res);
+  res.once('close', () => {
+    if (owed.get(socket) === res) owed.delete(socket);
+  });
+}
+
 /**
  * Answers a request Node could not parse (headers over the size limit, malformed
- * HTTP) with the documented JSON error instead of a bare status line.
+ * HTTP) with the documented JSON error instead of a bare status line. When the
+ * socket still owes the answer to an earlier request, that answer goes out and
+ * the connection then closes; the unparseable rest gets no answer of its own.
  */
 export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
   if (!socket.writable || error.code === 'ECONNRESET') {
     socket.destroy();
+    return;
+  }
+  const pending = owed.get(socket);
+  if (pending !== undefined && !pending.writableFinished) {
+    pending.once('finish', () => socket.end());
+    pending.once('close', () => socket.destroy());
     return;
   }
   const answer =
