@@ -173,7 +173,7 @@ export class Hub {
     // (30 s by default); a tenth of the shorter limit keeps the answer close to the limit.
     const checkEvery = Math.max(100, Math.min(this.options.headersTimeout, this.options.requestTimeout) / 10);
     const server = createServer({ connectionsCheckingInterval: checkEvery }, (req, res) => {
-      owesAnswer(res);
+      owesAnswer(req, res);
       if (!this.handleRequest(req, res)) notFound(res, new URL(req.url ?? '/', 'http://herald.invalid'));
     });
     // Slow-loris guards: a client must finish its headers, and its request, in bounded time.

@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { HeraldError, statusOf } from '@herald/protocol';
 import { STATUS_CODES } from 'node:http';
@@ -24,15 +24,16 @@ export function sendError(res: ServerResponse, error: HeraldError, headers: Reco
 // request (a body longer than its Content-Length) as a client error while that
 // request may still be being answered, and it was read in full: it may well have
 // been published, so its own answer must not be replaced by a 400.
-const owed = new WeakMap<Duplex, ServerResponse>();
+const owed = new WeakMap<Duplex, { req: IncomingMessage; res: ServerResponse }>();
 
 /** Notes that `res` is the answer its socket owes until it is sent (see answerClientError). */
-export function owesAnswer(res: ServerResponse): void {
+export function owesAnswer(req: IncomingMessage, res: ServerResponse): void {
   const socket = res.socket;
   if (socket === null) return;
-  owed.set(socket, res);
+  const entry = { req, res };
+  owed.set(socket, entry);
   res.once('close', () => {
-    if (owed.get(socket) === res) owed.delete(socket);
+    if (owed.get(socket) === entry) owed.delete(socket);
   });
 }
 
@@ -47,10 +48,11 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex):
     socket.destroy();
     return;
   }
+  // Only when that request was read in full: an error inside its own body (bad chunking) is its answer.
   const pending = owed.get(socket);
-  if (pending !== undefined && !pending.writableFinished) {
-    pending.once('finish', () => socket.end());
-    pending.once('close', () => socket.destroy());
+  if (pending !== undefined && pending.req.complete && !pending.res.writableFinished) {
+    pending.res.once('finish', () => socket.end());
+    pending.res.once('close', () => socket.destroy());
     return;
   }
   const answer =
